@@ -1,0 +1,68 @@
+// Text analysis shared by the indexer, the query parser and the highlighter.
+//
+// This is the only module that sees ICU. Indexed text and queries go through
+// the same folding, so that "Müller", "MÜLLER", "muller" (and, through the
+// German variant, "mueller") meet on one term.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace resdex {
+
+// A word of the original text: [begin, end) are byte offsets into the text
+// given to tokenize(); `folded` is fold() of those bytes.
+struct Token {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string folded;
+};
+
+class TextNormalizer {
+ public:
+  TextNormalizer();
+  ~TextNormalizer();
+  TextNormalizer(const TextNormalizer&) = delete;
+  TextNormalizer& operator=(const TextNormalizer&) = delete;
+
+  // NFKC, full case folding, diacritics removed (NFD, non-spacing marks
+  // dropped, NFC again), and the letters that carry no combining mark mapped
+  // to plain Latin: ß->ss, æ->ae, œ->oe, ø->o, ł->l, đ->d, ð->d, þ->th,
+  // ı->i. Non-Latin scripts are kept (only their marks go). Never joins or
+  // splits words: a space or punctuation character stays one. Invalid UTF-8
+  // bytes become U+FFFD; NUL bytes become spaces. Pure ASCII input takes a
+  // fast path (ASCII lower-casing only).
+  std::string fold(std::string_view text) const;
+
+  // fold() for a query string, except that the boolean operators AND, OR,
+  // NOT, XOR, NEAR and ADJ stay upper-case when they stand as whole words in
+  // upper case in the input ("cats AND dogs" keeps AND; "and" stays "and"),
+  // so that Xapian's QueryParser still sees them as operators.
+  std::string fold_query(std::string_view query) const;
+
+  // The German transliteration of one word: ä->ae, ö->oe, ü->ue (either
+  // case, precomposed or as a base letter plus U+0308), then fold().
+  // Returns "" when the word has no umlaut, so callers can skip it.
+  // german_variant("Müller") == "mueller", german_variant("Zürich") ==
+  // "zuerich", german_variant("Noé") == "".
+  std::string german_variant(std::string_view word) const;
+
+  // Splits text into words with their byte offsets. A word is a maximal run
+  // of letters, digits, combining marks and connector punctuation ('_'),
+  // where an apostrophe (' or U+2019) between two word characters joins
+  // ("don't" is one word). Offsets always fall on UTF-8 character
+  // boundaries of the input; invalid bytes are never part of a word.
+  std::vector<Token> tokenize(std::string_view text) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True if `text` is well-formed UTF-8. On false, *bad_offset (if given) is
+// the byte offset of the first invalid sequence.
+bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
+
+}  // namespace resdex
