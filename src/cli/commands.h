@@ -1,0 +1,30 @@
+// The subcommands of the resdex binary. Each registers its options on a
+// CLI11 subcommand and returns the function main() runs after parsing; the
+// function returns the process exit code.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace resdex::cli {
+
+// Exit codes (also in README and the man page).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // runtime error, or a document failed to index
+inline constexpr int kExitUsage = 2;    // bad command line
+
+using Runner = std::function<int()>;
+
+Runner add_index_command(CLI::App& app);
+Runner add_search_command(CLI::App& app);
+Runner add_show_command(CLI::App& app);
+
+// Runs `body`, turning resdex::Error and any other exception into a message
+// on stderr and an exit code.
+int guarded(const std::function<int()>& body);
+
+// Whether to colour output on stdout for --color auto|always|never.
+bool use_color(const std::string& when);
+
+}  // namespace resdex::cli

@@ -1,0 +1,133 @@
+// resdex: full-text search over research descriptions.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace resdex::cli {
+
+namespace {
+
+struct CommandInfo {
+  const char* name;
+  const char* description;
+  Runner (*add)(CLI::App&);
+};
+
+// One row per subcommand.
+const CommandInfo kCommands[] = {
+    {"index", "Build or update the index from the corpus", add_index_command},
+    {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
+    {"show", "Print one whole document", add_show_command},
+};
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+int unknown_command(std::string_view name) {
+  const CommandInfo* best = nullptr;
+  size_t best_distance = 3;
+  for (const CommandInfo& c : kCommands) {
+    size_t d = edit_distance(name, c.name);
+    if (d < best_distance || std::string_view(c.name).rfind(name, 0) == 0) {
+      best = &c;
+      best_distance = std::min(d, best_distance);
+    }
+  }
+  fmt::print(stderr, "resdex: unknown command '{}'", name);
+  if (best) fmt::print(stderr, "; did you mean '{}'?", best->name);
+  fmt::print(stderr, "\nRun 'resdex --help' for the list of commands.\n");
+  return kExitUsage;
+}
+
+}  // namespace
+
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    fmt::print(stderr, "resdex: {}\n", e.what());
+    return e.kind() == Error::Kind::kUsage ? kExitUsage : kExitFailure;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "resdex: internal error: {}\n", e.what());
+    return kExitFailure;
+  }
+}
+
+bool use_color(const std::string& when) {
+  if (when == "always") return true;
+  if (when == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::strcmp(term, "dumb") == 0) return false;
+  return ::isatty(STDOUT_FILENO);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app("resdex: full-text search over research descriptions: who works on what, where,\n"
+               "and with whom.",
+               "resdex");
+  app.set_version_flag("--version", "resdex " RESDEX_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'resdex COMMAND --help' for a command's options and examples.");
+
+  // An unknown subcommand gets a hint rather than CLI11's generic message.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = std::any_of(std::begin(kCommands), std::end(kCommands),
+                             [&](const CommandInfo& c) { return std::strcmp(c.name, argv[1]) == 0; });
+    if (!known) return unknown_command(argv[1]);
+  }
+
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const CommandInfo& c : kCommands) {
+    Runner run = c.add(app);
+    runners.emplace_back(app.get_subcommand(c.name), std::move(run));
+  }
+  for (auto& [sub, run] : runners) {
+    (void)run;
+    sub->description(std::find_if(std::begin(kCommands), std::end(kCommands), [&](const CommandInfo& c) {
+                       return sub->get_name() == c.name;
+                     })->description);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  for (auto& [sub, run] : runners)
+    if (sub->parsed()) return guarded(run);
+  return kExitUsage;
+}
+
+}  // namespace resdex::cli
+
+int main(int argc, char** argv) { return resdex::cli::main(argc, argv); }

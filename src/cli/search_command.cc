@@ -1,0 +1,64 @@
+// resdex search: ranked hits with snippets and facet counts.
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/searcher.h"
+#include "output/result_printer.h"
+
+namespace resdex::cli {
+
+Runner add_search_command(CLI::App& app) {
+  struct Args {
+    std::string index_dir = "index";
+    SearchOptions options;
+    std::vector<std::string> words;
+    bool json = false;
+    std::string color = "auto";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("search");
+  cmd->add_option("--index", args->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
+  cmd->add_option("--institution", args->options.institutions,
+                  "Only documents of this institution, short or full name (repeatable: any of them)")
+      ->type_name("NAME");
+  cmd->add_option("--area", args->options.areas, "Only documents in this research area (repeatable)")
+      ->type_name("NAME");
+  cmd->add_option("--type", args->options.types, "Only documents of this type: group, area, researcher, course")
+      ->type_name("T");
+  cmd->add_option("--limit", args->options.limit, "Number of hits to show")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--offset", args->options.offset, "Number of hits to skip")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_option("query", args->words, "Query words; several arguments are joined with spaces")
+      ->type_name("QUERY...");
+  cmd->footer(
+      "Query language: words, \"phrases\", AND/OR/NOT, +required, -excluded, wildcards (biomark*),\n"
+      "fields name:, title:, institution:, area:, type:. Accents and case do not matter\n"
+      "(muller, mueller and Müller find Müller). An empty query lists every document.\n\n"
+      "Examples:\n"
+      "  resdex search inverse problems\n"
+      "  resdex search '\"inverse problems\"'          # the exact phrase\n"
+      "  resdex search --institution \"FU Berlin\" stochastic\n"
+      "  resdex search --institution zib --institution wias --area \"Foundations of AI\"\n"
+      "  resdex search name:muller\n"
+      "  resdex search 'optimi* AND NOT quantum' --json");
+
+  return [args]() {
+    std::string query;
+    for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
+    args->options.query = query;
+    Searcher searcher(args->index_dir);
+    SearchResult result = searcher.search(args->options);
+    auto printer = args->json ? make_json_printer(stdout)
+                              : make_text_printer(stdout, TextStyle{use_color(args->color)});
+    printer->search(result);
+    return kExitOk;
+  };
+}
+
+}  // namespace resdex::cli

@@ -1,0 +1,130 @@
+#include "core/document_builder.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/schema.h"
+#include "core/text_normalizer.h"
+
+namespace resdex {
+
+using json = nlohmann::json;
+
+DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, Xapian::WritableDatabase* db)
+    : norm_(norm), stemmer_("english") {
+  termgen_.set_stemmer(stemmer_);
+  termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+  if (db) {
+    termgen_.set_database(*db);
+    termgen_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+  }
+}
+
+// Indexes `text` folded, with `prefix` (and, for a prefixed field with a
+// weight, once more unprefixed). Words with umlauts also get their German
+// spelling at the same positions, so "mueller" finds "Müller" as "muller"
+// does, in phrases too.
+void DocumentBuilder::index_field(std::string_view text, const std::string& prefix,
+                                  unsigned weight) {
+  if (text.empty()) return;
+  const std::string folded = norm_.fold(text);
+
+  // (folded word, German spelling) of each word with an umlaut.
+  std::vector<std::pair<std::string, std::string>> variants;
+  if (folded.size() != text.size() || text.find("\xCC\x88") != std::string_view::npos) {
+    for (const Token& tok : norm_.tokenize(text)) {
+      std::string german = norm_.german_variant(text.substr(tok.begin, tok.end - tok.begin));
+      if (!german.empty() && german != tok.folded) variants.emplace_back(tok.folded, german);
+    }
+  }
+
+  auto index_with = [&](const std::string& pfx, unsigned wdf_inc) {
+    Xapian::termpos start = termgen_.get_termpos();
+    termgen_.index_text(folded, wdf_inc, pfx);
+    for (const auto& [plain, german] : variants) {
+      Xapian::TermIterator t = current_->termlist_begin();
+      t.skip_to(pfx + plain);
+      if (t == current_->termlist_end() || *t != pfx + plain) continue;
+      for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
+        if (*p > start) current_->add_posting(pfx + german, *p, wdf_inc);
+      current_->add_term(schema::kPrefixStem + pfx + stemmer_(german), wdf_inc);
+    }
+    termgen_.increase_termpos();
+  };
+  if (!prefix.empty()) index_with(prefix, 1);
+  if (weight > 0) index_with("", weight);
+}
+
+Xapian::Document DocumentBuilder::build(const Document& doc) {
+  Xapian::Document xdoc;
+  current_ = &xdoc;
+  termgen_.set_document(xdoc);
+
+  for (const schema::TextField& field : schema::kTextFields) {
+    std::string_view value = field.name == std::string_view("name")    ? doc.name
+                             : field.name == std::string_view("title") ? doc.title
+                                                                       : doc.department;
+    index_field(value, field.prefix, field.weight);
+  }
+  index_field(doc.text, "", 1);
+
+  // Facet values are searchable as words too ("zib", "optimization"), and
+  // institutions by their full names.
+  for (const std::string& inst : doc.institutions) {
+    index_field(inst + " " + schema::institution_full_name(inst), "", 1);
+    xdoc.add_boolean_term(schema::boolean_term(schema::facet(schema::FacetId::kInstitution).prefix,
+                                               inst, norm_));
+  }
+  for (const std::string& area : doc.areas) {
+    index_field(area, "", 1);
+    xdoc.add_boolean_term(
+        schema::boolean_term(schema::facet(schema::FacetId::kArea).prefix, area, norm_));
+  }
+  xdoc.add_boolean_term(schema::boolean_term("XT", doc.type, norm_));
+  xdoc.add_boolean_term(schema::kPrefixId + doc.id);
+
+  xdoc.add_value(schema::kSlotId, doc.id);
+  xdoc.add_value(schema::kSlotHash, doc.hash);
+  xdoc.add_value(schema::kSlotSource, doc.path);
+  xdoc.add_value(schema::kSlotType, doc.type);
+  xdoc.add_value(schema::kSlotInstitutions, schema::encode_list(doc.institutions));
+  xdoc.add_value(schema::kSlotAreas, schema::encode_list(doc.areas));
+  xdoc.set_data(encode_data(doc));
+  current_ = nullptr;
+  return xdoc;
+}
+
+std::string encode_data(const Document& doc) {
+  json j = {{"id", doc.id},
+            {"type", doc.type},
+            {"name", doc.name},
+            {"title", doc.title},
+            {"institutions", doc.institutions},
+            {"department", doc.department},
+            {"areas", doc.areas},
+            {"path", doc.path},
+            {"text", doc.text}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Document decode_data(std::string_view data) {
+  try {
+    json j = json::parse(data);
+    Document doc;
+    doc.id = j.value("id", "");
+    doc.type = j.value("type", "");
+    doc.name = j.value("name", "");
+    doc.title = j.value("title", "");
+    doc.institutions = j.value("institutions", std::vector<std::string>{});
+    doc.department = j.value("department", "");
+    doc.areas = j.value("areas", std::vector<std::string>{});
+    doc.path = j.value("path", "");
+    doc.text = j.value("text", "");
+    return doc;
+  } catch (const json::exception& e) {
+    throw Error(Error::Kind::kCorrupt,
+                std::string("stored document data is not resdex's: ") + e.what());
+  }
+}
+
+}  // namespace resdex

@@ -1,0 +1,118 @@
+#include "core/index_location.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace resdex {
+
+namespace {
+
+constexpr const char* kGenerationPrefix = "db-";
+
+// The generation named in a stub's text ("auto db-3" -> "db-3"); the stub
+// resdex writes has exactly one such line.
+std::string generation_in_stub(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string type, path;
+    if (words >> type >> path && (type == "auto" || type == "glass") &&
+        path.rfind(kGenerationPrefix, 0) == 0)
+      return path;
+  }
+  return "";
+}
+
+long generation_number(const std::string& name) {
+  if (name.rfind(kGenerationPrefix, 0) != 0) return -1;
+  try {
+    return std::stol(name.substr(3));
+  } catch (...) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+bool IndexLocation::exists() const {
+  std::error_code ec;
+  return fs::is_regular_file(stub_path(), ec);
+}
+
+std::string IndexLocation::current() const {
+  std::ifstream in(stub_path());
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string gen = generation_in_stub(ss.str());
+  return gen.empty() ? "" : dir_ + "/" + gen;
+}
+
+std::string IndexLocation::prepare_next() const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw Error(Error::Kind::kIo, "cannot create index directory '" + dir_ + "': " + ec.message());
+  long highest = 0;
+  for (const auto& entry : fs::directory_iterator(dir_, ec))
+    highest = std::max(highest, generation_number(entry.path().filename().string()));
+  std::string next = dir_ + "/" + kGenerationPrefix + std::to_string(highest + 1);
+  fs::remove_all(next, ec);
+  return next;
+}
+
+void IndexLocation::switch_to(const std::string& generation) const {
+  std::string name = fs::path(generation).filename().string();
+  std::string tmp = stub_path() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw Error(Error::Kind::kIo, "cannot write '" + tmp + "': " + std::strerror(errno));
+  std::string text = "auto " + name + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), stub_path().c_str()) != 0) {
+    if (ok) saved = errno;
+    ::unlink(tmp.c_str());
+    throw Error(Error::Kind::kIo, "cannot update '" + stub_path() + "': " + std::strerror(saved));
+  }
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void IndexLocation::remove_stale() const {
+  std::string keep = fs::path(current()).filename().string();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (generation_number(name) >= 0 && name != keep) fs::remove_all(entry.path(), ec);
+  }
+}
+
+Xapian::Database IndexLocation::open_reader() const {
+  if (!exists())
+    throw Error(Error::Kind::kNotFound,
+                "no index at '" + dir_ + "': build it with `resdex index` (or pass --index DIR)");
+  try {
+    return Xapian::Database(dir_);
+  } catch (const Xapian::Error& e) {
+    throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' cannot be read (" +
+                                           e.get_description() +
+                                           "): rebuild it with `resdex index --rebuild`");
+  }
+}
+
+}  // namespace resdex

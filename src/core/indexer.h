@@ -1,0 +1,42 @@
+// Brings an index in line with its corpus: incremental by default (only
+// changed sources are parsed and written), or as a fresh generation.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/document.h"
+
+namespace resdex {
+
+class FileSystem;
+
+struct IndexOptions {
+  // Directories of *.md files (or single files). Documents found in none of
+  // them are removed from the index.
+  std::vector<std::string> corpus_paths{"corpus"};
+  // The index directory (see index_location.h).
+  std::string index_dir = "index";
+  // Build a new generation from scratch and swap it in.
+  bool rebuild = false;
+};
+
+struct IndexReport {
+  size_t added = 0;
+  size_t updated = 0;
+  size_t removed = 0;
+  size_t unchanged = 0;
+  std::vector<ReadError> failed;  // the index keeps these documents' last good version
+  size_t documents = 0;           // in the index after the run
+  bool rebuilt = false;
+  std::string rebuild_reason;     // set when resdex chose to rebuild by itself
+};
+
+// Runs one indexing pass. All changes land in one commit: if it throws, the
+// index is as it was. Per-document problems do not throw; they are listed
+// in IndexReport::failed. Throws Error(kLocked) if another process is
+// writing the index, Error(kNotFound) for a missing corpus path,
+// Error(kIo) / Error(kCorrupt) when the index cannot be written or read.
+IndexReport update_index(const IndexOptions& options, const FileSystem& fs);
+
+}  // namespace resdex

@@ -1,0 +1,132 @@
+#include "core/schema.h"
+
+#include <algorithm>
+
+#include "core/text_normalizer.h"
+
+namespace resdex::schema {
+
+namespace {
+
+// Xapian rejects terms over 245 bytes; leave room for the prefix.
+constexpr size_t kMaxKeyBytes = 200;
+
+std::string_view trim(std::string_view s) {
+  const char* ws = " \t\r\n\f\v";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+// Cuts a UTF-8 string to at most `max` bytes without splitting a character.
+std::string cut_utf8(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+}  // namespace
+
+const Facet& facet(FacetId id) {
+  for (const Facet& f : kFacets)
+    if (f.id == id) return f;
+  return kFacets[0];
+}
+
+bool is_known_type(std::string_view type) {
+  return std::any_of(std::begin(kTypes), std::end(kTypes),
+                     [&](const char* t) { return type == t; });
+}
+
+const std::vector<Institution>& institutions() {
+  static const std::vector<Institution> table = {
+      {"FU Berlin", "Freie Universität Berlin",
+       {"FU", "Free University of Berlin", "Freie Universitaet Berlin"}},
+      {"HU Berlin", "Humboldt-Universität zu Berlin",
+       {"HU", "Humboldt University of Berlin", "Humboldt University Berlin",
+        "Humboldt-Universitaet zu Berlin"}},
+      {"TU Berlin", "Technische Universität Berlin",
+       {"TU", "Technical University of Berlin", "Technical University Berlin",
+        "Technische Universitaet Berlin"}},
+      {"WIAS", "Weierstrass Institute for Applied Analysis and Stochastics",
+       {"Weierstrass Institute", "Weierstraß-Institut",
+        "Weierstraß-Institut für Angewandte Analysis und Stochastik",
+        "Weierstrass Institute Berlin"}},
+      {"ZIB", "Zuse Institute Berlin",
+       {"Zuse-Institut Berlin", "Zuse Institut Berlin", "Konrad-Zuse-Zentrum für Informationstechnik Berlin"}},
+  };
+  return table;
+}
+
+std::string facet_key(std::string_view value, const TextNormalizer& norm) {
+  std::string folded = norm.fold(trim(value));
+  std::string key;
+  key.reserve(folded.size());
+  bool pending_space = false;
+  for (unsigned char c : folded) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+    if (!alnum) {
+      pending_space = !key.empty();
+      continue;
+    }
+    if (pending_space) key.push_back(' ');
+    pending_space = false;
+    key.push_back(static_cast<char>(c));
+  }
+  return cut_utf8(std::move(key), kMaxKeyBytes);
+}
+
+std::string canonical_institution(std::string_view name, const TextNormalizer& norm) {
+  std::string key = facet_key(name, norm);
+  for (const Institution& inst : institutions()) {
+    if (key == facet_key(inst.short_name, norm) || key == facet_key(inst.full_name, norm))
+      return inst.short_name;
+    for (const char* alias : inst.aliases)
+      if (key == facet_key(alias, norm)) return inst.short_name;
+  }
+  return std::string(trim(name));
+}
+
+std::string institution_full_name(std::string_view canonical) {
+  for (const Institution& inst : institutions())
+    if (canonical == inst.short_name) return inst.full_name;
+  return {};
+}
+
+std::string boolean_term(std::string_view prefix, std::string_view value,
+                         const TextNormalizer& norm) {
+  std::string term(prefix);
+  if (prefix == facet(FacetId::kInstitution).prefix)
+    term += facet_key(canonical_institution(value, norm), norm);
+  else
+    term += facet_key(value, norm);
+  return term;
+}
+
+std::string encode_list(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) {
+    if (!out.empty()) out.push_back('\x1f');
+    for (char c : v)
+      if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<std::string> decode_list(std::string_view encoded) {
+  std::vector<std::string> out;
+  if (encoded.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t sep = encoded.find('\x1f', start);
+    out.emplace_back(encoded.substr(start, sep - start));
+    if (sep == std::string_view::npos) break;
+    start = sep + 1;
+  }
+  return out;
+}
+
+}  // namespace resdex::schema

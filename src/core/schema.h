@@ -1,0 +1,116 @@
+// The index schema, declared once: document types, term prefixes, value
+// slots and facets. The indexer writes what this file declares and the
+// searcher reads it; neither spells a prefix or slot number of its own.
+//
+// Prefixes follow Xapian Omega's conventions (docs/termprefixes.rst):
+// Q unique id, S title, A author (here: the person), X... our own.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xapian.h>
+
+namespace resdex {
+
+class TextNormalizer;
+
+namespace schema {
+
+// Stored in the index metadata under kVersionKey. Bump it whenever the text
+// analysis, the terms or the slots change: an index with another version is
+// rebuilt by `resdex index` on its own.
+inline constexpr int kVersion = 1;
+inline constexpr const char* kVersionKey = "resdex.schema_version";
+
+// Value slots.
+enum Slot : Xapian::valueno {
+  kSlotId = 0,            // document id; breaks ranking ties stably
+  kSlotHash = 1,          // content hash of the source (hex), for incremental runs
+  kSlotSource = 2,        // the file the document came from
+  kSlotInstitutions = 3,  // facet: encode_list() of canonical institutions
+  kSlotAreas = 4,         // facet: encode_list() of areas
+  kSlotType = 5,          // document type
+};
+
+inline constexpr const char* kPrefixId = "Q";
+inline constexpr const char* kPrefixStem = "Z";  // Xapian's stemmed-term prefix
+
+// Free-text fields: searchable by `field:word` and, with `body_weight`, also
+// by plain words. Weights are wdf multipliers; name and title outweigh the
+// body so that a hit in them ranks first.
+struct TextField {
+  const char* name;    // query prefix name ("name" for name:...)
+  const char* prefix;  // term prefix
+  unsigned weight;     // wdf multiplier of the unprefixed copy (0: none)
+};
+inline constexpr TextField kTextFields[] = {
+    {"name", "A", 3},
+    {"title", "S", 3},
+    {"department", "XD", 1},
+};
+
+// Boolean fields: exact filters (`institution:zib`), matched on the
+// canonical key of a value (see Facet::key), never ranked.
+struct BooleanField {
+  const char* name;
+  const char* prefix;
+};
+inline constexpr BooleanField kBooleanFields[] = {
+    {"institution", "XI"},
+    {"area", "XA"},
+    {"type", "XT"},
+};
+
+// Facets counted over all matches of a query.
+enum class FacetId { kInstitution, kArea };
+struct Facet {
+  FacetId id;
+  const char* name;    // as in JSON output and --institution / --area
+  const char* prefix;  // boolean term prefix
+  Slot slot;           // value slot holding encode_list() of the values
+};
+inline constexpr Facet kFacets[] = {
+    {FacetId::kInstitution, "institution", "XI", kSlotInstitutions},
+    {FacetId::kArea, "area", "XA", kSlotAreas},
+};
+const Facet& facet(FacetId id);
+
+// Document types the Markdown corpus accepts.
+inline constexpr const char* kTypes[] = {"group", "area", "researcher", "course", "abstract"};
+bool is_known_type(std::string_view type);
+
+// A known institution: its canonical short name, full name and the other
+// spellings that resolve to it.
+struct Institution {
+  const char* short_name;
+  const char* full_name;
+  std::vector<const char*> aliases;
+};
+const std::vector<Institution>& institutions();
+
+// The canonical display form of an institution: "zib", "Zuse Institute
+// Berlin" and "ZIB" all give "ZIB". Unknown names are returned trimmed.
+std::string canonical_institution(std::string_view name, const TextNormalizer& norm);
+
+// The full name of a known institution, or "" if not known.
+std::string institution_full_name(std::string_view canonical);
+
+// Matching key of a facet value: folded, runs of non-alphanumerics
+// collapsed to one space, trimmed, cut to fit in a Xapian term.
+std::string facet_key(std::string_view value, const TextNormalizer& norm);
+
+// The boolean term for `value` of the boolean field with `prefix`.
+// Institutions are canonicalised first, so full names match short ones.
+std::string boolean_term(std::string_view prefix, std::string_view value,
+                         const TextNormalizer& norm);
+
+// Multi-valued slot contents: values joined by '\x1f' (unit separator,
+// which never occurs in a value: encode_list drops control characters).
+std::string encode_list(const std::vector<std::string>& values);
+std::vector<std::string> decode_list(std::string_view encoded);
+
+}  // namespace schema
+}  // namespace resdex

@@ -1,0 +1,198 @@
+#include "core/searcher.h"
+
+#include <algorithm>
+
+#include <xapian.h>
+
+#include "core/document_builder.h"
+#include "core/error.h"
+#include "core/facets.h"
+#include "core/index_location.h"
+#include "core/schema.h"
+#include "core/snippet.h"
+#include "core/text_normalizer.h"
+
+namespace resdex {
+
+namespace {
+
+// Wildcards expand to at most this many terms (the most frequent ones), so
+// that "a*" on a large index stays fast.
+constexpr Xapian::termcount kMaxWildcardExpansion = 256;
+
+// Readers retry this often when a writer commits under them.
+constexpr int kModifiedRetries = 5;
+
+// `field:value` for boolean fields: the value is matched on its canonical
+// key, as the indexer wrote it, so case, accents and full institution names
+// do not matter.
+class BooleanFieldProcessor : public Xapian::FieldProcessor {
+ public:
+  BooleanFieldProcessor(std::string prefix, const TextNormalizer& norm)
+      : prefix_(std::move(prefix)), norm_(norm) {}
+  Xapian::Query operator()(const std::string& value) override {
+    return Xapian::Query(schema::boolean_term(prefix_, value, norm_));
+  }
+
+ private:
+  std::string prefix_;
+  const TextNormalizer& norm_;
+};
+
+bool blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+}  // namespace
+
+struct Searcher::Impl {
+  IndexLocation location;
+  Xapian::Database db;
+  TextNormalizer norm;
+  RankingOptions ranking;
+
+  Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) {
+    db = location.open_reader();
+  }
+
+  Xapian::QueryParser make_parser() {
+    Xapian::QueryParser qp;
+    qp.set_database(db);
+    qp.set_stemmer(Xapian::Stem("english"));
+    qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    qp.set_max_expansion(kMaxWildcardExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+    for (const schema::TextField& f : schema::kTextFields) qp.add_prefix(f.name, f.prefix);
+    for (const schema::BooleanField& f : schema::kBooleanFields)
+      qp.add_boolean_prefix(f.name, (new BooleanFieldProcessor(f.prefix, norm))->release());
+    return qp;
+  }
+
+  // The user's query as a Xapian query. A query the parser rejects (stray
+  // operators, unbalanced quotes) is read again as plain words.
+  Xapian::Query parse(const std::string& text, std::optional<std::string>* corrected) {
+    std::string folded = norm.fold_query(text);
+    Xapian::QueryParser qp = make_parser();
+    const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
+                          Xapian::QueryParser::FLAG_PURE_NOT |
+                          Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+    Xapian::Query query;
+    try {
+      query = qp.parse_query(folded, full);
+    } catch (const Xapian::QueryParserError&) {
+      try {
+        query = qp.parse_query(folded, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+      } catch (const Xapian::QueryParserError&) {
+        // Plain folded words, each matching its stem.
+        std::vector<Xapian::Query> words;
+        Xapian::Stem stem("english");
+        for (const Token& t : norm.tokenize(text))
+          words.emplace_back("Z" + stem(t.folded));
+        return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
+      }
+    }
+    std::string suggestion = qp.get_corrected_query_string();
+    if (!suggestion.empty() && suggestion != folded) *corrected = suggestion;
+    return query;
+  }
+
+  Xapian::Query filter(const std::string& prefix, const std::vector<std::string>& values) {
+    std::vector<Xapian::Query> terms;
+    for (const std::string& v : values) terms.emplace_back(schema::boolean_term(prefix, v, norm));
+    return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  }
+
+  SearchResult search_once(const SearchOptions& opt) {
+    SearchResult result;
+    result.query = opt.query;
+    result.offset = opt.offset;
+    result.limit = opt.limit;
+
+    Xapian::Query query =
+        blank(opt.query) ? Xapian::Query::MatchAll : parse(opt.query, &result.corrected_query);
+    std::vector<Xapian::Query> filters;
+    if (!opt.institutions.empty())
+      filters.push_back(filter(schema::facet(schema::FacetId::kInstitution).prefix, opt.institutions));
+    if (!opt.areas.empty())
+      filters.push_back(filter(schema::facet(schema::FacetId::kArea).prefix, opt.areas));
+    if (!opt.types.empty()) filters.push_back(filter("XT", opt.types));
+    if (!filters.empty())
+      query = Xapian::Query(Xapian::Query::OP_FILTER, query,
+                            Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
+    enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
+
+    std::vector<std::unique_ptr<FacetCounter>> counters;
+    if (opt.facets) {
+      for (const schema::Facet& f : schema::kFacets) {
+        counters.push_back(std::make_unique<FacetCounter>(f));
+        enquire.add_matchspy(counters.back()->spy());
+      }
+    }
+    // Exact totals and facet counts need every match looked at.
+    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, db.get_doccount());
+    result.total = mset.get_matches_estimated();
+
+    size_t rank = opt.offset;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      Hit hit;
+      hit.rank = ++rank;
+      hit.score = it.get_weight();
+      hit.doc = decode_data(it.get_document().get_data());
+      if (opt.snippets) {
+        std::vector<std::string> terms(enquire.get_matching_terms_begin(it),
+                                       enquire.get_matching_terms_end(it));
+        Snippet s = Highlighter(norm, terms).make(hit.doc.text, opt.snippet_length);
+        hit.snippet = std::move(s.text);
+        hit.highlights = std::move(s.highlights);
+      }
+      result.hits.push_back(std::move(hit));
+    }
+    for (const auto& c : counters) result.facets.push_back(c->counts());
+    return result;
+  }
+};
+
+Searcher::Searcher(const std::string& index_dir, RankingOptions ranking)
+    : impl_(std::make_unique<Impl>(index_dir, ranking)) {}
+
+Searcher::~Searcher() = default;
+
+SearchResult Searcher::search(const SearchOptions& options) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return impl_->search_once(options);
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
+      impl_->db = impl_->location.open_reader();
+    } catch (const Xapian::Error& e) {
+      throw Error(Error::Kind::kCorrupt, "cannot search the index at '" + impl_->location.dir() +
+                                             "' (" + e.get_description() +
+                                             "): rebuild it with `resdex index --rebuild`");
+    }
+  }
+}
+
+Document Searcher::get(const std::string& id) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      Xapian::PostingIterator p = impl_->db.postlist_begin(schema::kPrefixId + id);
+      if (p == impl_->db.postlist_end(schema::kPrefixId + id))
+        throw Error(Error::Kind::kNotFound, "no document with id '" + id + "' in the index at '" +
+                                                impl_->location.dir() + "'");
+      return decode_data(impl_->db.get_document(*p).get_data());
+    } catch (const Xapian::DatabaseModifiedError&) {
+      if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
+      impl_->db = impl_->location.open_reader();
+    } catch (const Xapian::Error& e) {
+      throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
+                                             "' (" + e.get_description() + ")");
+    }
+  }
+}
+
+size_t Searcher::document_count() const { return impl_->db.get_doccount(); }
+
+}  // namespace resdex

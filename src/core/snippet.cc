@@ -1,0 +1,158 @@
+#include "core/snippet.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/text_normalizer.h"
+
+namespace resdex {
+
+namespace {
+
+constexpr std::string_view kEllipsis = "\u2026";
+
+// The term without its field prefix: Xapian prefixes are upper-case ASCII,
+// and indexed words are folded to lower case.
+std::string_view strip_prefix(std::string_view term) {
+  size_t i = 0;
+  while (i < term.size() && term[i] >= 'A' && term[i] <= 'Z') ++i;
+  return term.substr(i);
+}
+
+bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+}  // namespace
+
+Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms)
+    : norm_(norm), stemmer_("english") {
+  for (const std::string& term : terms) {
+    if (term.empty()) continue;
+    if (term[0] == 'Z') {
+      std::string_view stem = strip_prefix(std::string_view(term).substr(1));
+      if (!stem.empty()) stems_.emplace(stem);
+    } else {
+      std::string_view word = strip_prefix(term);
+      if (!word.empty()) words_.emplace(word);
+    }
+  }
+}
+
+bool Highlighter::matches(std::string_view word, std::string_view folded) const {
+  if (words_.empty() && stems_.empty()) return false;
+  std::string f(folded);
+  if (words_.count(f) || (!stems_.empty() && stems_.count(stemmer_(f)))) return true;
+  std::string german = norm_.german_variant(word);
+  return !german.empty() && (words_.count(german) || (!stems_.empty() && stems_.count(stemmer_(german))));
+}
+
+Snippet Highlighter::render(std::string_view text, size_t begin, size_t end, bool cut_before,
+                            bool cut_after) const {
+  Snippet out;
+  if (cut_before) out.text += kEllipsis;
+  std::string_view part = text.substr(begin, end - begin);
+  size_t pos = 0;
+  bool pending_space = false;
+  for (const Token& tok : norm_.tokenize(part)) {
+    // The gap before the word, whitespace collapsed.
+    for (size_t i = pos; i < tok.begin; ++i) {
+      if (is_space(static_cast<unsigned char>(part[i]))) {
+        pending_space = true;
+        continue;
+      }
+      if (pending_space && out.text.size() > (cut_before ? kEllipsis.size() : 0)) out.text += ' ';
+      pending_space = false;
+      out.text += part[i];
+    }
+    if (pending_space && out.text.size() > (cut_before ? kEllipsis.size() : 0)) out.text += ' ';
+    pending_space = false;
+    size_t word_begin = out.text.size();
+    std::string_view word = part.substr(tok.begin, tok.end - tok.begin);
+    out.text.append(word);
+    if (matches(word, tok.folded)) out.highlights.emplace_back(word_begin, out.text.size());
+    pos = tok.end;
+  }
+  for (size_t i = pos; i < part.size(); ++i) {
+    if (is_space(static_cast<unsigned char>(part[i]))) {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space) out.text += ' ';
+    pending_space = false;
+    out.text += part[i];
+  }
+  if (cut_after) out.text += kEllipsis;
+  return out;
+}
+
+Snippet Highlighter::mark_all(std::string_view text) const {
+  return render(text, 0, text.size(), false, false);
+}
+
+Snippet Highlighter::make(std::string_view text, size_t length) const {
+  std::vector<Token> tokens = norm_.tokenize(text);
+  if (tokens.empty()) return render(text, 0, std::min(text.size(), length), false, false);
+
+  // Matching words and an id per distinct matching form.
+  std::vector<size_t> hits;        // indexes into tokens
+  std::vector<int> hit_term;       // distinct-term id of each hit
+  std::map<std::string, int> term_ids;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (!matches(text.substr(t.begin, t.end - t.begin), t.folded)) continue;
+    hits.push_back(i);
+    std::string key = stems_.empty() ? t.folded : stemmer_(t.folded);
+    hit_term.push_back(term_ids.emplace(key, static_cast<int>(term_ids.size())).first->second);
+  }
+
+  size_t first = 0;  // index of the token the passage starts at
+  if (!hits.empty()) {
+    // The window of hits spanning at most `length` bytes with the most
+    // distinct terms, then the most hits; the earliest on ties.
+    size_t best = 0, best_distinct = 0, best_count = 0, best_span = 0;
+    for (size_t a = 0; a < hits.size(); ++a) {
+      std::set<int> distinct;
+      size_t b = a;
+      for (; b < hits.size(); ++b) {
+        if (tokens[hits[b]].end - tokens[hits[a]].begin > length) break;
+        distinct.insert(hit_term[b]);
+      }
+      size_t count = b - a;
+      if (distinct.size() > best_distinct ||
+          (distinct.size() == best_distinct && count > best_count)) {
+        best = a;
+        best_distinct = distinct.size();
+        best_count = count;
+        best_span = tokens[hits[b - 1]].end - tokens[hits[a]].begin;
+      }
+    }
+    // Centre the cluster: spend a third of the slack before it.
+    size_t slack = length > best_span ? length - best_span : 0;
+    size_t anchor = tokens[hits[best]].begin;
+    size_t want = anchor > slack / 3 ? anchor - slack / 3 : 0;
+    first = hits[best];
+    while (first > 0 && tokens[first - 1].begin >= want) --first;
+    // Prefer starting at a sentence start if one lies in the lead-in.
+    for (size_t i = first; i < hits[best]; ++i) {
+      size_t gap_begin = i == 0 ? 0 : tokens[i - 1].end;
+      std::string_view gap = text.substr(gap_begin, tokens[i].begin - gap_begin);
+      if (gap.find_first_of(".!?\n") != std::string_view::npos) {
+        first = i;
+        break;
+      }
+    }
+  }
+
+  size_t begin = first == 0 ? 0 : tokens[first].begin;
+  size_t last = first;
+  while (last + 1 < tokens.size() && tokens[last + 1].end - begin <= length) ++last;
+  size_t end = tokens[last].end;
+  // Keep closing punctuation that follows the last word ("tools.").
+  while (end < text.size() && !is_space(static_cast<unsigned char>(text[end])) &&
+         (last + 1 >= tokens.size() || end < tokens[last + 1].begin) && end - begin < length + 8)
+    ++end;
+  bool at_end = last + 1 >= tokens.size();
+  if (at_end) end = text.size();
+  return render(text, begin, end, begin > 0, !at_end);
+}
+
+}  // namespace resdex

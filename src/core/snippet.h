@@ -1,0 +1,58 @@
+// Query-biased snippets with exact highlight offsets.
+//
+// Xapian's MSet::snippet re-tokenises the original text and only knows
+// unaccented terms, so "Zürich" would not light up for the query "zurich".
+// This highlighter folds each word of the original text the way the index
+// did and compares it with the terms the document matched on.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <xapian.h>
+
+namespace resdex {
+
+class TextNormalizer;
+
+struct Snippet {
+  std::string text;
+  // Byte ranges [begin, end) into `text`, ascending, non-overlapping.
+  std::vector<std::pair<size_t, size_t>> highlights;
+};
+
+class Highlighter {
+ public:
+  // `terms` are the terms a document matched on, as Enquire reports them:
+  // plain words, "Z"-prefixed stems and field-prefixed terms (for which the
+  // word without its upper-case prefix is highlighted).
+  Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms);
+
+  // True if the word text[begin, end) matches one of the terms.
+  bool matches(std::string_view word, std::string_view folded) const;
+
+  // A passage of about `length` bytes of `text` around its densest cluster
+  // of matching words (most distinct terms, then most occurrences), cut at
+  // word boundaries, whitespace runs collapsed to one space, with "…" where
+  // the text was cut. With no match, the beginning of the text. Every
+  // matching word inside the passage is highlighted.
+  Snippet make(std::string_view text, size_t length) const;
+
+  // `text` whole (whitespace collapsed), with every matching word
+  // highlighted; for short fields such as a title.
+  Snippet mark_all(std::string_view text) const;
+
+ private:
+  Snippet render(std::string_view text, size_t begin, size_t end, bool cut_before,
+                 bool cut_after) const;
+
+  const TextNormalizer& norm_;
+  Xapian::Stem stemmer_;
+  std::set<std::string> words_;
+  std::set<std::string> stems_;
+};
+
+}  // namespace resdex

@@ -1,0 +1,331 @@
+#include "core/text_normalizer.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+#include <unicode/utypes.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+
+namespace resdex {
+
+namespace {
+
+// ICU takes int32_t lengths; longer input is folded in pieces no larger than
+// this, split at whitespace so that no combining sequence is cut.
+constexpr size_t kMaxChunk = size_t{1} << 26;
+
+constexpr std::array<bool, 128> make_ascii_word_table() {
+  std::array<bool, 128> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  t['_'] = true;
+  return t;
+}
+constexpr std::array<bool, 128> kAsciiWord = make_ascii_word_table();
+
+inline bool is_ascii(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  // Eight bytes at a time: any high bit set means non-ASCII.
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ULL) return false;
+  }
+  for (; i < n; ++i) {
+    if (p[i] & 0x80) return false;
+  }
+  return true;
+}
+
+inline char ascii_fold(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<char>(c + ('a' - 'A'));
+  if (c == '\0') return ' ';
+  return c;
+}
+
+inline void append_ascii_folded(std::string_view s, std::string& out) {
+  const size_t base = out.size();
+  out.resize(base + s.size());
+  char* dst = out.data() + base;
+  for (size_t i = 0; i < s.size(); ++i) dst[i] = ascii_fold(s[i]);
+}
+
+inline bool is_word_char(UChar32 c) {
+  if (c < 0x80) return c >= 0 && kAsciiWord[static_cast<size_t>(c)];
+  return (U_GET_GC_MASK(c) &
+          (U_GC_L_MASK | U_GC_M_MASK | U_GC_N_MASK | U_GC_PC_MASK)) != 0;
+}
+
+inline bool is_apostrophe(UChar32 c) { return c == 0x27 || c == 0x2019; }
+
+inline const uint8_t* bytes(std::string_view s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+// Calls on_word(begin, end) for each word of `text` as defined for
+// TextNormalizer::tokenize().
+template <typename F>
+void for_each_word(std::string_view text, F&& on_word) {
+  const uint8_t* s = bytes(text);
+  const size_t n = text.size();
+  size_t i = 0;
+  bool in_word = false;
+  size_t word_begin = 0;
+  while (i < n) {
+    const size_t at = i;
+    UChar32 c;
+    U8_NEXT(s, i, n, c);
+    if (c >= 0 && is_word_char(c)) {
+      if (!in_word) {
+        in_word = true;
+        word_begin = at;
+      }
+      continue;
+    }
+    if (in_word && c >= 0 && is_apostrophe(c) && i < n) {
+      size_t j = i;
+      UChar32 next;
+      U8_NEXT(s, j, n, next);
+      if (next >= 0 && is_word_char(next)) continue;
+    }
+    if (in_word) {
+      on_word(word_begin, at);
+      in_word = false;
+    }
+  }
+  if (in_word) on_word(word_begin, n);
+}
+
+void check(UErrorCode ec, const char* what) {
+  if (U_FAILURE(ec)) {
+    throw std::runtime_error(std::string("ICU ") + what + ": " +
+                             u_errorName(ec));
+  }
+}
+
+}  // namespace
+
+struct TextNormalizer::Impl {
+  const icu::Normalizer2* nfkc_cf = nullptr;
+  const icu::Normalizer2* nfd = nullptr;
+  const icu::Normalizer2* nfc = nullptr;
+
+  Impl() {
+    UErrorCode ec = U_ZERO_ERROR;
+    nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(ec);
+    check(ec, "NFKC_Casefold");
+    nfd = icu::Normalizer2::getNFDInstance(ec);
+    check(ec, "NFD");
+    nfc = icu::Normalizer2::getNFCInstance(ec);
+    check(ec, "NFC");
+  }
+
+  // Appends fold(text) to out.
+  void fold_into(std::string_view text, std::string& out) const {
+    if (is_ascii(text)) {
+      append_ascii_folded(text, out);
+      return;
+    }
+    while (text.size() > kMaxChunk) {
+      size_t cut = kMaxChunk;
+      while (cut > kMaxChunk / 2 && text[cut - 1] != ' ' &&
+             text[cut - 1] != '\n') {
+        --cut;
+      }
+      if (cut == kMaxChunk / 2) {
+        cut = kMaxChunk;
+        while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) {
+          --cut;
+        }
+      }
+      fold_chunk(text.substr(0, cut), out);
+      text.remove_prefix(cut);
+    }
+    fold_chunk(text, out);
+  }
+
+  void fold_chunk(std::string_view text, std::string& out) const {
+    if (is_ascii(text)) {
+      append_ascii_folded(text, out);
+      return;
+    }
+    UErrorCode ec = U_ZERO_ERROR;
+    // fromUTF8 substitutes U+FFFD for each maximal ill-formed subsequence.
+    icu::UnicodeString a = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    icu::UnicodeString b;
+    nfkc_cf->normalize(a, b, ec);
+    check(ec, "NFKC_Casefold");
+    nfd->normalize(b, a, ec);
+    check(ec, "NFD");
+
+    // Each code point maps to at most two UTF-16 units ("ae", "th", or one
+    // supplementary character).
+    const int32_t len = a.length();
+    const char16_t* src = a.getBuffer();
+    char16_t* dst = b.getBuffer(len * 2 + 1);
+    if (dst == nullptr) check(U_MEMORY_ALLOCATION_ERROR, "buffer");
+    int32_t o = 0;
+    for (int32_t i = 0; i < len;) {
+      UChar32 c;
+      U16_NEXT(src, i, len, c);
+      if (c < 0x80) {
+        dst[o++] = c == 0 ? u' ' : static_cast<char16_t>(c);
+        continue;
+      }
+      if (u_charType(c) == U_NON_SPACING_MARK) continue;
+      switch (c) {
+        case 0x00E6:  // æ
+          dst[o++] = u'a';
+          dst[o++] = u'e';
+          break;
+        case 0x0153:  // œ
+          dst[o++] = u'o';
+          dst[o++] = u'e';
+          break;
+        case 0x00F8:  // ø
+          dst[o++] = u'o';
+          break;
+        case 0x0142:  // ł
+          dst[o++] = u'l';
+          break;
+        case 0x0111:  // đ
+        case 0x00F0:  // ð
+          dst[o++] = u'd';
+          break;
+        case 0x00FE:  // þ
+          dst[o++] = u't';
+          dst[o++] = u'h';
+          break;
+        case 0x0131:  // ı
+          dst[o++] = u'i';
+          break;
+        case 0x00DF:  // ß, unreachable after full case folding; kept for safety
+          dst[o++] = u's';
+          dst[o++] = u's';
+          break;
+        default:
+          U16_APPEND_UNSAFE(dst, o, c);
+      }
+    }
+    b.releaseBuffer(o);
+    nfc->normalize(b, a, ec);
+    check(ec, "NFC");
+    a.toUTF8String(out);
+  }
+};
+
+TextNormalizer::TextNormalizer() : impl_(std::make_unique<Impl>()) {}
+TextNormalizer::~TextNormalizer() = default;
+
+std::string TextNormalizer::fold(std::string_view text) const {
+  std::string out;
+  out.reserve(text.size());
+  impl_->fold_into(text, out);
+  return out;
+}
+
+std::string TextNormalizer::fold_query(std::string_view query) const {
+  static constexpr std::string_view kOperators[] = {"AND", "OR",   "NOT",
+                                                    "XOR", "NEAR", "ADJ"};
+  std::string out;
+  out.reserve(query.size());
+  size_t done = 0;
+  // Operators are cut out at word boundaries, so folding the pieces between
+  // them separately gives the same result as folding the whole string.
+  for_each_word(query, [&](size_t begin, size_t end) {
+    const std::string_view word = query.substr(begin, end - begin);
+    for (std::string_view op : kOperators) {
+      if (word == op) {
+        impl_->fold_into(query.substr(done, begin - done), out);
+        out.append(word);
+        done = end;
+        return;
+      }
+    }
+  });
+  impl_->fold_into(query.substr(done), out);
+  return out;
+}
+
+std::string TextNormalizer::german_variant(std::string_view word) const {
+  if (is_ascii(word) || word.size() > kMaxChunk) return {};
+  UErrorCode ec = U_ZERO_ERROR;
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(word.data(), static_cast<int32_t>(word.size())));
+  icu::UnicodeString d;
+  impl_->nfd->normalize(u, d, ec);
+  check(ec, "NFD");
+
+  // In NFD an umlaut is a/o/u plus U+0308, possibly after other marks of
+  // lower combining class. The U+0308 becomes the 'e'; marks left between
+  // vowel and 'e' are dropped by fold().
+  bool found = false;
+  UChar32 base = 0;
+  const int32_t len = d.length();
+  for (int32_t i = 0; i < len;) {
+    const int32_t at = i;
+    UChar32 c = d.char32At(i);
+    i += U16_LENGTH(c);
+    if (c == 0x0308) {
+      if (base == 'a' || base == 'o' || base == 'u' || base == 'A' ||
+          base == 'O' || base == 'U') {
+        d.setCharAt(at, u'e');
+        found = true;
+        base = 0;
+      }
+    } else if (u_getCombiningClass(c) == 0) {
+      base = c;
+    }
+  }
+  if (!found) return {};
+  std::string utf8;
+  d.toUTF8String(utf8);
+  return fold(utf8);
+}
+
+std::vector<Token> TextNormalizer::tokenize(std::string_view text) const {
+  std::vector<Token> tokens;
+  tokens.reserve(text.size() / 6);
+  for_each_word(text, [&](size_t begin, size_t end) {
+    Token t;
+    t.begin = begin;
+    t.end = end;
+    impl_->fold_into(text.substr(begin, end - begin), t.folded);
+    // A run of marks alone, or of default-ignorable letters, folds to
+    // nothing; an empty term is of no use to any caller.
+    if (!t.folded.empty()) tokens.push_back(std::move(t));
+  });
+  return tokens;
+}
+
+bool is_valid_utf8(std::string_view text, size_t* bad_offset) {
+  const uint8_t* s = bytes(text);
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t at = i;
+    UChar32 c;
+    U8_NEXT(s, i, n, c);
+    if (c < 0) {
+      if (bad_offset != nullptr) *bad_offset = at;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace resdex
