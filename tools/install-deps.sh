@@ -18,6 +18,7 @@ PACKAGES=(
   libfmt-dev
   doctest-dev
   libyaml-cpp-dev
+  libmd4c-dev
   nlohmann-json3-dev
   libxxhash-dev
   zlib1g-dev

@@ -90,8 +90,16 @@ struct Searcher::Impl {
         return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
       }
     }
+    // Xapian suggests a spelling for any word that is not itself a term,
+    // even one that matches through its stem ("epidemic"); offer it only
+    // when some term of the query matches nothing.
     std::string suggestion = qp.get_corrected_query_string();
-    if (!suggestion.empty() && suggestion != folded) *corrected = suggestion;
+    if (!suggestion.empty() && suggestion != folded) {
+      bool unmatched = false;
+      for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+        if (!db.term_exists(*t)) unmatched = true;
+      if (unmatched) *corrected = suggestion;
+    }
     return query;
   }
 
