@@ -19,11 +19,14 @@ Runner add_search_command(CLI::App& app) {
   cmd->add_option("--index", args->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
   cmd->add_option("--institution", args->options.institutions,
                   "Only documents of this institution, short or full name (repeatable: any of them)")
-      ->type_name("NAME");
+      ->type_name("NAME")
+      ->allow_extra_args(false);  // one value per --institution; what follows is the query
   cmd->add_option("--area", args->options.areas, "Only documents in this research area (repeatable)")
-      ->type_name("NAME");
+      ->type_name("NAME")
+      ->allow_extra_args(false);
   cmd->add_option("--type", args->options.types, "Only documents of this type: group, area, researcher, course")
-      ->type_name("T");
+      ->type_name("T")
+      ->allow_extra_args(false);
   cmd->add_option("--limit", args->options.limit, "Number of hits to show")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));

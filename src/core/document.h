@@ -14,6 +14,7 @@ struct Document {
   std::vector<std::string> institutions;  // canonical short names
   std::string department;
   std::vector<std::string> areas;
+  int year = 0;       // publication year; 0 if unknown
   std::string text;   // plain text of the body, Markdown markup removed
   std::string path;   // source file as given on the command line
   std::string hash;   // content hash of the source bytes (hex)

@@ -10,13 +10,25 @@ namespace resdex {
 
 using json = nlohmann::json;
 
-DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, Xapian::WritableDatabase* db)
-    : norm_(norm), stemmer_("english") {
+DocumentBuilder::DocumentBuilder(const TextNormalizer& norm) : norm_(norm), stemmer_("english") {
   termgen_.set_stemmer(stemmer_);
   termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-  if (db) {
-    termgen_.set_database(*db);
-    termgen_.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
+}
+
+void SpellingDelta::count(const Xapian::Document& doc, long sign) {
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    const std::string& term = *t;
+    unsigned char c = static_cast<unsigned char>(term[0]);
+    if (c >= 'A' && c <= 'Z') continue;  // prefixed, or a Z stem
+    if (term.find_first_not_of("0123456789") == std::string::npos) continue;
+    delta_[term] += sign;
+  }
+}
+
+void SpellingDelta::apply(Xapian::WritableDatabase& db) const {
+  for (const auto& [word, n] : delta_) {
+    if (n > 0) db.add_spelling(word, static_cast<Xapian::termcount>(n));
+    else if (n < 0) db.remove_spelling(word, static_cast<Xapian::termcount>(-n));
   }
 }
 
@@ -81,6 +93,10 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
         schema::boolean_term(schema::facet(schema::FacetId::kArea).prefix, area, norm_));
   }
   xdoc.add_boolean_term(schema::boolean_term("XT", doc.type, norm_));
+  if (doc.year != 0) {
+    xdoc.add_boolean_term(schema::facet(schema::FacetId::kYear).prefix + std::to_string(doc.year));
+    xdoc.add_value(schema::kSlotYear, std::to_string(doc.year));
+  }
   xdoc.add_boolean_term(schema::kPrefixId + doc.id);
 
   xdoc.add_value(schema::kSlotId, doc.id);
@@ -102,6 +118,7 @@ std::string encode_data(const Document& doc) {
             {"institutions", doc.institutions},
             {"department", doc.department},
             {"areas", doc.areas},
+            {"year", doc.year},
             {"path", doc.path},
             {"text", doc.text}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -118,6 +135,7 @@ Document decode_data(std::string_view data) {
     doc.institutions = j.value("institutions", std::vector<std::string>{});
     doc.department = j.value("department", "");
     doc.areas = j.value("areas", std::vector<std::string>{});
+    doc.year = j.value("year", 0);
     doc.path = j.value("path", "");
     doc.text = j.value("text", "");
     return doc;

@@ -5,7 +5,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <unistd.h>
 #include <sstream>
+
+#include <zlib.h>
+
+#include "core/error.h"
 
 namespace fs = std::filesystem;
 
@@ -23,7 +29,84 @@ std::string strip_slash(std::string dir) {
   return dir;
 }
 
+// Reads through zlib, which passes uncompressed files through unchanged.
+class GzLineReader : public LineReader {
+ public:
+  GzLineReader(gzFile file, std::string path) : file_(file), path_(std::move(path)) {
+    gzbuffer(file_, 1 << 17);
+  }
+  ~GzLineReader() override { gzclose(file_); }
+
+  bool next(std::string* line) override {
+    line->clear();
+    while (true) {
+      size_t nl = buf_.find('\n', pos_);
+      if (nl != std::string::npos) {
+        line->assign(buf_, pos_, nl - pos_);
+        pos_ = nl + 1;
+        return true;
+      }
+      if (eof_) {
+        if (pos_ >= buf_.size()) return false;
+        line->assign(buf_, pos_, std::string::npos);
+        pos_ = buf_.size();
+        return true;
+      }
+      buf_.erase(0, pos_);
+      pos_ = 0;
+      size_t old = buf_.size();
+      buf_.resize(old + kChunk);
+      int n = gzread(file_, buf_.data() + old, kChunk);
+      if (n < 0) {
+        int errnum = 0;
+        const char* msg = gzerror(file_, &errnum);
+        throw Error(Error::Kind::kIo, "cannot read '" + path_ + "': " +
+                                          (errnum == Z_ERRNO ? std::strerror(errno) : msg));
+      }
+      buf_.resize(old + static_cast<size_t>(n));
+      if (n == 0) eof_ = true;
+    }
+  }
+
+ private:
+  static constexpr unsigned kChunk = 1 << 17;
+  gzFile file_;
+  std::string path_;
+  std::string buf_;
+  size_t pos_ = 0;
+  bool eof_ = false;
+};
+
+class StringLineReader : public LineReader {
+ public:
+  explicit StringLineReader(std::string text) : text_(std::move(text)) {}
+  bool next(std::string* line) override {
+    if (pos_ >= text_.size()) return false;
+    size_t nl = text_.find('\n', pos_);
+    if (nl == std::string::npos) nl = text_.size();
+    line->assign(text_, pos_, nl - pos_);
+    pos_ = nl + 1;
+    return true;
+  }
+
+ private:
+  std::string text_;
+  size_t pos_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<LineReader> DiskFileSystem::open_lines(const std::string& path) const {
+  gzFile f = path == "-" ? gzdopen(::dup(0), "rb") : gzopen(path.c_str(), "rb");
+  if (!f) throw Error(Error::Kind::kIo, "cannot open '" + path + "': " + std::strerror(errno));
+  return std::make_unique<GzLineReader>(f, path);
+}
+
+std::unique_ptr<LineReader> MemoryFileSystem::open_lines(const std::string& path) const {
+  auto it = files_.find(path);
+  if (it == files_.end()) throw Error(Error::Kind::kIo, "cannot open '" + path + "': No such file or directory");
+  return std::make_unique<StringLineReader>(it->second);
+}
 
 FileSystem::Kind DiskFileSystem::stat(const std::string& path) const {
   std::error_code ec;

@@ -3,10 +3,20 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace resdex {
+
+// Lines of a file, read in constant memory.
+class LineReader {
+ public:
+  virtual ~LineReader() = default;
+  // The next line without its '\n' (a trailing '\r' is kept). Returns false
+  // at the end. Throws Error(kIo) on a read error.
+  virtual bool next(std::string* line) = 0;
+};
 
 class FileSystem {
  public:
@@ -24,6 +34,11 @@ class FileSystem {
   // Reads the whole file into *contents. Returns "" on success, otherwise
   // the reason (e.g. "Permission denied").
   virtual std::string read_file(const std::string& path, std::string* contents) const = 0;
+
+  // Opens a file for reading line by line: "-" is standard input, and
+  // gzip-compressed files are decompressed. Throws Error(kIo) if the file
+  // cannot be opened.
+  virtual std::unique_ptr<LineReader> open_lines(const std::string& path) const = 0;
 };
 
 // The real file system (std::filesystem and POSIX reads).
@@ -33,6 +48,7 @@ class DiskFileSystem : public FileSystem {
   std::vector<std::string> list_files(const std::string& dir,
                                       const std::string& suffix) const override;
   std::string read_file(const std::string& path, std::string* contents) const override;
+  std::unique_ptr<LineReader> open_lines(const std::string& path) const override;
 };
 
 // An in-memory tree for tests: files by path; directories are implied by
@@ -46,6 +62,7 @@ class MemoryFileSystem : public FileSystem {
   std::vector<std::string> list_files(const std::string& dir,
                                       const std::string& suffix) const override;
   std::string read_file(const std::string& path, std::string* contents) const override;
+  std::unique_ptr<LineReader> open_lines(const std::string& path) const override;
 
  private:
   std::map<std::string, std::string> files_;

@@ -19,6 +19,10 @@ struct IndexOptions {
   std::string index_dir = "index";
   // Build a new generation from scratch and swap it in.
   bool rebuild = false;
+  // Threads that analyse documents and write shards when a whole
+  // generation is built; the shards are then merged by Xapian's compaction.
+  // 0: one per core.
+  unsigned threads = 0;
 };
 
 struct IndexReport {

@@ -33,6 +33,7 @@ enum Slot : Xapian::valueno {
   kSlotInstitutions = 3,  // facet: encode_list() of canonical institutions
   kSlotAreas = 4,         // facet: encode_list() of areas
   kSlotType = 5,          // document type
+  kSlotYear = 6,          // facet: publication year as decimal digits
 };
 
 inline constexpr const char* kPrefixId = "Q";
@@ -62,10 +63,11 @@ inline constexpr BooleanField kBooleanFields[] = {
     {"institution", "XI"},
     {"area", "XA"},
     {"type", "XT"},
+    {"year", "XY"},
 };
 
 // Facets counted over all matches of a query.
-enum class FacetId { kInstitution, kArea };
+enum class FacetId { kInstitution, kArea, kYear };
 struct Facet {
   FacetId id;
   const char* name;    // as in JSON output and --institution / --area
@@ -75,6 +77,7 @@ struct Facet {
 inline constexpr Facet kFacets[] = {
     {FacetId::kInstitution, "institution", "XI", kSlotInstitutions},
     {FacetId::kArea, "area", "XA", kSlotAreas},
+    {FacetId::kYear, "year", "XY", kSlotYear},
 };
 const Facet& facet(FacetId id);
 

@@ -1,0 +1,28 @@
+// Reading one line of a JSONL corpus (BEIR layout and the like): one JSON
+// object with `_id`, `title`, `text` and optional metadata.
+#pragma once
+
+#include <string_view>
+
+#include "core/document.h"
+
+namespace resdex {
+
+class TextNormalizer;
+
+// Parses one JSONL line into *doc (all fields but path and hash). Field
+// mapping: `_id` (string or integer, required) -> id; `title`; `text`
+// (or `abstract`) -> text; `authors` (list or string) -> name, joined with
+// ", "; `affiliations` or `institutions` -> institutions (canonicalised);
+// `areas` or `venues` -> areas; `year` (integer or digits) -> year; `type`
+// (default "abstract"); `department`. Other keys are ignored. On failure
+// returns false with err->reason set: not JSON, not an object, no `_id`,
+// a field of the wrong JSON type, invalid UTF-8.
+bool parse_jsonl_record(std::string_view line, const TextNormalizer& norm, Document* doc,
+                        ReadError* err);
+
+// The `_id` of a line that parse_jsonl_record rejected, if one can be read;
+// "" otherwise. Lets the indexer keep that document's last good version.
+std::string jsonl_record_id(std::string_view line);
+
+}  // namespace resdex
