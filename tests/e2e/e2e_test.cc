@@ -1,0 +1,1440 @@
+// End-to-end tests: run the real resdex binary (RESDEX_BINARY) on copies of
+// the fixture corpus (RESDEX_FIXTURES/corpus) and of the bundled corpus, and
+// check what it prints and how it exits.
+//
+// Every case works in its own temporary directory, which is also the
+// child's working directory, so the default paths `corpus/` and `index/`
+// are used unless a case says otherwise. Fixtures are copied, never changed
+// in place. The binary is started with fork/execve: arguments go to it
+// verbatim (no shell), with a small fixed environment, and stdout, stderr
+// and the exit status are captured separately. stdout can be a pseudo
+// terminal to test `--color auto`.
+//
+// The fixture corpus holds 9 documents (README.md is skipped by resdex):
+//   groups/mueller    Jana Müller     FU Berlin        AI-based Data Analysis
+//   groups/reiss      Paul Reiß       HU Berlin        Foundations of AI
+//   groups/noe        Anne Noé        FU Berlin        AI for Dynamical Systems
+//   groups/kowalski   Marta Kowalski  TU Berlin, ZIB   Optimization for AI
+//   groups/schmidt    Lukas Schmidt   WIAS             AI for Dynamical Systems,
+//                                                      AI-based Data Analysis
+//   groups/becker     Sophie Becker   HU Berlin (given by its full name)
+//                                                      AI-based Data Analysis
+//   researchers/lindgren  Erik Lindgren  -             Optimization for AI
+//   areas/foundations-of-ai  (type area)
+//   courses/seminar  (type course; its text holds "<script>alert(1)</script>")
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Running the binary
+
+struct Run {
+  int exit_code = -1;  // -1 when the process did not exit normally
+  int signal = 0;      // the signal that ended it, or 0
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  fs::path cwd;                  // working directory of the child
+  std::vector<std::string> env;  // extra NAME=value entries
+  bool tty = false;              // stdout is a pseudo terminal
+};
+
+std::string describe(const std::vector<std::string>& args) {
+  std::string s = "resdex";
+  for (const std::string& a : args) s += " [" + (a.size() > 80 ? a.substr(0, 80) + "..." : a) + "]";
+  return s;
+}
+
+// Runs RESDEX_BINARY with `args`. The environment is PATH, HOME (the working
+// directory) and LC_ALL=C.UTF-8 plus `options.env`; no TERM, no NO_COLOR.
+Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) {
+  std::vector<std::string> argv_s{RESDEX_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> env_s{"PATH=/usr/local/bin:/usr/bin:/bin",
+                                 "HOME=" + options.cwd.string(), "LC_ALL=C.UTF-8"};
+  env_s.insert(env_s.end(), options.env.begin(), options.env.end());
+  std::vector<char*> argv, envp;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  for (std::string& s : env_s) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  const std::string cwd = options.cwd.string();
+
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+  int out_read = -1, out_write = -1;
+  if (options.tty) {
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const char* name = ::ptsname(master);
+    REQUIRE(name != nullptr);
+    int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(slave >= 0);
+    termios t{};
+    REQUIRE(::tcgetattr(slave, &t) == 0);
+    t.c_oflag &= ~static_cast<tcflag_t>(OPOST);  // no "\n" -> "\r\n"
+    REQUIRE(::tcsetattr(slave, TCSANOW, &t) == 0);
+    out_read = master;
+    out_write = slave;
+  } else {
+    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+    out_read = out_pipe[0];
+    out_write = out_pipe[1];
+  }
+  int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(dev_null >= 0);
+
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    if (::dup2(dev_null, 0) < 0 || ::dup2(out_write, 1) < 0 || ::dup2(err_pipe[1], 2) < 0)
+      ::_exit(126);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(out_write);
+  ::close(err_pipe[1]);
+  ::close(dev_null);
+
+  Run run;
+  pollfd fds[2] = {{out_read, POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&run.out, &run.err};
+  int open_fds = 2;
+  bool timed_out = false;
+  char buf[65536];
+  while (open_fds > 0) {
+    int n = ::poll(fds, 2, 60000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    REQUIRE(n > 0);
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        // EOF, or EIO from a pty master once the child has closed it.
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (pollfd& p : fds)
+    if (p.fd >= 0) ::close(p.fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
+  INFO(describe(args));
+  REQUIRE_MESSAGE(!timed_out, "resdex did not finish within 60 s");
+  REQUIRE_MESSAGE(run.exit_code != 127, "cannot execute " RESDEX_BINARY);
+  return run;
+}
+
+// ---------------------------------------------------------------------------
+// Files and sandboxes
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& path, std::string_view contents) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  REQUIRE_MESSAGE(out.good(), "cannot write " << path.string());
+}
+
+const fs::path kFixtures = RESDEX_FIXTURES;
+
+// A fresh temporary directory, removed again at the end of the case.
+class Sandbox {
+ public:
+  Sandbox() {
+    fs::path base = fs::temp_directory_path();
+    std::string templ = (base / "resdex-e2e-XXXXXX").string();
+    REQUIRE(::mkdtemp(templ.data()) != nullptr);
+    dir_ = templ;
+  }
+  ~Sandbox() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  const fs::path& dir() const { return dir_; }
+  fs::path operator/(const std::string& rel) const { return dir_ / rel; }
+
+  // Copies tests/fixtures/corpus to ./corpus.
+  void copy_corpus() {
+    fs::copy(kFixtures / "corpus", dir_ / "corpus", fs::copy_options::recursive);
+  }
+
+  Run resdex(const std::vector<std::string>& args, std::vector<std::string> env = {},
+             bool tty = false) const {
+    return run_resdex(args, RunOptions{dir_, std::move(env), tty});
+  }
+
+  // `resdex index --json ARGS`; checks the exit code and parses stdout.
+  json index(const std::vector<std::string>& args = {}, int expected_exit = 0) const {
+    std::vector<std::string> all{"index", "--json"};
+    all.insert(all.end(), args.begin(), args.end());
+    Run r = resdex(all);
+    INFO(describe(all));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.signal == 0);
+    REQUIRE(r.exit_code == expected_exit);
+    return parse_json(r.out);
+  }
+
+  // `resdex search --json ARGS`; requires exit 0.
+  json search(const std::vector<std::string>& args) const {
+    std::vector<std::string> all{"search", "--json"};
+    all.insert(all.end(), args.begin(), args.end());
+    Run r = resdex(all);
+    INFO(describe(all));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.signal == 0);
+    REQUIRE(r.exit_code == 0);
+    return parse_json(r.out);
+  }
+
+  // `resdex search ARGS` as text; requires exit 0.
+  std::string search_text(const std::vector<std::string>& args, std::vector<std::string> env = {},
+                          bool tty = false) const {
+    std::vector<std::string> all{"search"};
+    all.insert(all.end(), args.begin(), args.end());
+    Run r = resdex(all, std::move(env), tty);
+    INFO(describe(all));
+    INFO("stderr: " << r.err);
+    REQUIRE(r.signal == 0);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  }
+
+  static json parse_json(const std::string& text) {
+    INFO("output: " << text);
+    REQUIRE_MESSAGE(!text.empty(), "no output");
+    CHECK_MESSAGE(text.back() == '\n', "JSON output ends without a newline");
+    CHECK_MESSAGE(std::count(text.begin(), text.end(), '\n') == 1, "JSON output is not one line");
+    json j;
+    REQUIRE_NOTHROW(j = json::parse(text));
+    return j;
+  }
+
+ private:
+  fs::path dir_;
+};
+
+// A sandbox holding the fixture corpus, indexed into ./index.
+class IndexedFixture : public Sandbox {
+ public:
+  IndexedFixture() {
+    copy_corpus();
+    Run r = resdex({"index", "--quiet"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Helpers on results
+
+std::vector<std::string> ids(const json& result) {
+  std::vector<std::string> out;
+  for (const json& hit : result.at("results")) out.push_back(hit.at("id").get<std::string>());
+  return out;
+}
+
+std::set<std::string> id_set(const json& result) {
+  std::vector<std::string> v = ids(result);
+  return {v.begin(), v.end()};
+}
+
+using FacetList = std::vector<std::pair<std::string, int>>;
+
+FacetList facet(const json& result, const std::string& name) {
+  FacetList out;
+  for (const json& c : result.at("facets").at(name))
+    out.emplace_back(c.at("value").get<std::string>(), c.at("count").get<int>());
+  return out;
+}
+
+template <typename Range>
+std::string join(const Range& values, std::string_view sep) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += sep;
+    out += v;
+  }
+  return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+bool has_ansi(std::string_view s) { return contains(s, "\x1b["); }
+
+std::string ascii_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The words a hit highlights, as byte slices of its snippet. Checks that the
+// ranges are well-formed: inside the snippet, ascending, not overlapping, on
+// UTF-8 character boundaries and around whole words.
+std::vector<std::string> highlighted(const json& hit) {
+  const std::string snippet = hit.at("snippet").get<std::string>();
+  std::vector<std::string> words;
+  size_t previous_end = 0;
+  INFO("snippet: " << snippet);
+  for (const json& range : hit.at("highlights")) {
+    REQUIRE(range.is_array());
+    REQUIRE(range.size() == 2);
+    size_t b = range[0].get<size_t>(), e = range[1].get<size_t>();
+    INFO("highlight [" << b << ", " << e << ")");
+    REQUIRE(b < e);
+    REQUIRE(e <= snippet.size());
+    CHECK(b >= previous_end);
+    previous_end = e;
+    CHECK_FALSE(is_continuation(snippet[b]));
+    if (e < snippet.size()) CHECK_FALSE(is_continuation(snippet[e]));
+    if (b > 0) CHECK_FALSE(is_ascii_alnum(snippet[b - 1]));
+    if (e < snippet.size()) CHECK_FALSE(is_ascii_alnum(snippet[e]));
+    words.push_back(snippet.substr(b, e - b));
+  }
+  return words;
+}
+
+// Every highlighted word, lower-cased, is one of `allowed`; returns them.
+std::vector<std::string> check_highlights(const json& hit, const std::set<std::string>& allowed) {
+  std::vector<std::string> words = highlighted(hit);
+  for (const std::string& w : words) {
+    INFO("id " << hit.at("id").get<std::string>() << ", snippet: " << hit.at("snippet").get<std::string>());
+    CHECK_MESSAGE(allowed.count(ascii_lower(w)) == 1, "unexpected highlight '" << w << "'");
+  }
+  return words;
+}
+
+std::set<std::string> keys(const json& object) {
+  std::set<std::string> out;
+  for (auto it = object.begin(); it != object.end(); ++it) out.insert(it.key());
+  return out;
+}
+
+bool is_string_list(const json& j) {
+  return j.is_array() &&
+         std::all_of(j.begin(), j.end(), [](const json& v) { return v.is_string(); });
+}
+
+// Each facet list is sorted by count (descending), then value (ascending).
+void check_facets_sorted(const json& result) {
+  for (auto it = result.at("facets").begin(); it != result.at("facets").end(); ++it) {
+    const json& list = it.value();
+    for (size_t i = 1; i < list.size(); ++i) {
+      INFO("facet " << it.key() << ": " << list.dump());
+      int c0 = list[i - 1].at("count").get<int>(), c1 = list[i].at("count").get<int>();
+      CHECK(c0 >= c1);
+      if (c0 == c1)
+        CHECK(list[i - 1].at("value").get<std::string>() < list[i].at("value").get<std::string>());
+    }
+  }
+}
+
+// The structure of `resdex search --json` output.
+void check_search_schema(const json& j) {
+  INFO("json: " << j.dump());
+  REQUIRE(j.is_object());
+  CHECK(keys(j) == std::set<std::string>{"query", "corrected_query", "total", "offset", "limit",
+                                         "results", "facets"});
+  CHECK(j.at("query").is_string());
+  CHECK((j.at("corrected_query").is_null() || j.at("corrected_query").is_string()));
+  CHECK(j.at("total").is_number_unsigned());
+  CHECK(j.at("offset").is_number_unsigned());
+  CHECK(j.at("limit").is_number_unsigned());
+  REQUIRE(j.at("results").is_array());
+  for (const json& hit : j.at("results")) {
+    CHECK(keys(hit) == std::set<std::string>{"rank", "id", "score", "type", "name", "title",
+                                             "institutions", "areas", "path", "snippet",
+                                             "highlights"});
+    CHECK(hit.at("rank").is_number_unsigned());
+    CHECK(hit.at("id").is_string());
+    CHECK(hit.at("score").is_number());
+    CHECK(hit.at("type").is_string());
+    CHECK(hit.at("name").is_string());
+    CHECK(hit.at("title").is_string());
+    CHECK(is_string_list(hit.at("institutions")));
+    CHECK(is_string_list(hit.at("areas")));
+    CHECK(hit.at("path").is_string());
+    CHECK(hit.at("snippet").is_string());
+    REQUIRE(hit.at("highlights").is_array());
+    for (const json& h : hit.at("highlights")) {
+      REQUIRE(h.is_array());
+      REQUIRE(h.size() == 2);
+      CHECK(h[0].is_number_unsigned());
+      CHECK(h[1].is_number_unsigned());
+    }
+  }
+  REQUIRE(j.at("facets").is_object());
+  std::set<std::string> facet_names = keys(j.at("facets"));
+  CHECK(facet_names.count("institution") == 1);
+  CHECK(facet_names.count("area") == 1);
+  for (auto it = j.at("facets").begin(); it != j.at("facets").end(); ++it) {
+    REQUIRE(it.value().is_array());
+    for (const json& c : it.value()) {
+      CHECK(keys(c) == std::set<std::string>{"value", "count"});
+      CHECK(c.at("value").is_string());
+      CHECK(c.at("count").is_number_unsigned());
+      CHECK(c.at("count").get<int>() > 0);
+    }
+  }
+  check_facets_sorted(j);
+}
+
+const std::vector<std::string> kAllFixtureIds = {
+    "areas/foundations-of-ai", "courses/seminar", "groups/becker",   "groups/kowalski",
+    "groups/mueller",          "groups/noe",      "groups/reiss",    "groups/schmidt",
+    "researchers/lindgren"};
+
+// The entries of the index directory.
+std::vector<std::string> index_entries(const fs::path& index_dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(index_dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void check_one_generation(const fs::path& index_dir) {
+  std::vector<std::string> entries = index_entries(index_dir);
+  INFO("index directory: " << join(entries, " "));
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0] == "XAPIANDB");
+  CHECK(std::regex_match(entries[1], std::regex("db-[0-9]+")));
+  CHECK(fs::is_directory(index_dir / entries[1]));
+}
+
+// Split text output into lines.
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+// Readable values in failure messages.
+namespace doctest {
+template <>
+struct StringMaker<std::vector<std::string>> {
+  static String convert(const std::vector<std::string>& v) {
+    return ("[" + join(v, ", ") + "]").c_str();
+  }
+};
+template <>
+struct StringMaker<std::set<std::string>> {
+  static String convert(const std::set<std::string>& v) {
+    return ("{" + join(v, ", ") + "}").c_str();
+  }
+};
+template <>
+struct StringMaker<FacetList> {
+  static String convert(const FacetList& v) {
+    std::string s;
+    for (const auto& [value, count] : v) s += (s.empty() ? "" : ", ") + value + " (" + std::to_string(count) + ")";
+    return ("[" + s + "]").c_str();
+  }
+};
+}  // namespace doctest
+
+// ===========================================================================
+// index
+
+TEST_CASE("index: fixture corpus with --json counts every document, a second run finds all unchanged") {
+  Sandbox box;
+  box.copy_corpus();
+
+  // Defaults: ./corpus into ./index.
+  Run first = box.resdex({"index", "--json"});
+  CHECK(first.exit_code == 0);
+  CHECK(first.err.empty());
+  json j = Sandbox::parse_json(first.out);
+  CHECK(keys(j) ==
+        std::set<std::string>{"added", "updated", "removed", "unchanged", "failed", "documents"});
+  CHECK(j == json::parse(R"({"added": 9, "updated": 0, "removed": 0, "unchanged": 0,
+                             "failed": [], "documents": 9})"));
+  CHECK(fs::is_regular_file(box / "index/XAPIANDB"));
+
+  json second = box.index();
+  CHECK(second == json::parse(R"({"added": 0, "updated": 0, "removed": 0, "unchanged": 9,
+                                  "failed": [], "documents": 9})"));
+
+  Run text = box.resdex({"index"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out == "indexed: 0 added, 0 updated, 0 removed, 9 unchanged; 9 documents in the index\n");
+
+  Run quiet = box.resdex({"index", "--quiet"});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+
+  // Explicit paths work the same.
+  json other = box.index({"--corpus", (box / "corpus").string(), "--index", "idx2"});
+  CHECK(other.at("added") == 9);
+  CHECK(other.at("documents") == 9);
+  CHECK(ids(box.search({"--index", "idx2", "--limit", "100"})) == kAllFixtureIds);
+  // Paths in the index are as given on the command line.
+  json hit = box.search({"--index", "idx2", "name:reiss"}).at("results").at(0);
+  CHECK(hit.at("path") == (box / "corpus/groups/reiss.md").string());
+  CHECK(box.search({"name:reiss"}).at("results").at(0).at("path") == "corpus/groups/reiss.md");
+}
+
+TEST_CASE("index: edit, add and delete are counted exactly and reflected in search") {
+  IndexedFixture box;
+  CHECK(box.search({"archives"}).at("total") == 1);
+  CHECK(box.search({"schmidt"}).at("total") == 1);
+
+  // Edit: "archives" goes, "radiology" comes.
+  write_file(box / "corpus/groups/becker.md",
+             "---\n"
+             "type: group\n"
+             "name: Sophie Becker\n"
+             "title: \"Clinical Data Science: Imaging and Cohorts\"\n"
+             "institutions: [HU Berlin]\n"
+             "areas: [AI-based Data Analysis]\n"
+             "---\n"
+             "Our group analyses radiology records from partner hospitals. We validate\n"
+             "every biomarker candidate in clinical cohorts.\n");
+  // Add.
+  write_file(box / "corpus/groups/fischer.md",
+             "---\n"
+             "type: group\n"
+             "name: Nina Fischer\n"
+             "title: Flood Forecasting\n"
+             "institutions: [WIAS]\n"
+             "areas: [AI for Dynamical Systems]\n"
+             "---\n"
+             "We forecast floods with hydrology models and rainfall radar data.\n");
+  // Delete.
+  fs::remove(box / "corpus/groups/schmidt.md");
+
+  json report = box.index();
+  CHECK(report == json::parse(R"({"added": 1, "updated": 1, "removed": 1, "unchanged": 7,
+                                  "failed": [], "documents": 9})"));
+
+  CHECK(box.search({"archives"}).at("total") == 0);
+  json radiology = box.search({"radiology"});
+  CHECK(ids(radiology) == std::vector<std::string>{"groups/becker"});
+  CHECK(check_highlights(radiology.at("results").at(0), {"radiology"}) ==
+        std::vector<std::string>{"radiology"});
+
+  json hydrology = box.search({"hydrology"});
+  CHECK(ids(hydrology) == std::vector<std::string>{"groups/fischer"});
+  CHECK(hydrology.at("results").at(0).at("name") == "Nina Fischer");
+  CHECK(facet(hydrology, "institution") == FacetList{{"WIAS", 1}});
+
+  CHECK(box.search({"schmidt"}).at("total") == 0);
+  CHECK(box.search({"longitudinal"}).at("total") == 0);
+  Run show = box.resdex({"show", "groups/schmidt"});
+  CHECK(show.exit_code == 1);
+  // biomark* had schmidt and becker; now becker only.
+  CHECK(ids(box.search({"biomark*"})) == std::vector<std::string>{"groups/becker"});
+
+  json all = box.search({"--limit", "100"});
+  CHECK(all.at("total") == 9);
+  CHECK(id_set(all).count("groups/fischer") == 1);
+  CHECK(id_set(all).count("groups/schmidt") == 0);
+
+  CHECK(box.index() == json::parse(R"({"added": 0, "updated": 0, "removed": 0, "unchanged": 9,
+                                       "failed": [], "documents": 9})"));
+}
+
+TEST_CASE("index: broken files are reported as path:line: reason and the others are indexed") {
+  Sandbox box;
+  box.copy_corpus();
+  fs::copy(kFixtures / "broken", box / "corpus/broken", fs::copy_options::recursive);
+
+  Run r = box.resdex({"index", "--json"});
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 1);
+  json j = Sandbox::parse_json(r.out);
+  CHECK(j.at("added") == 9);
+  CHECK(j.at("documents") == 9);
+  CHECK(j.at("updated") == 0);
+  CHECK(j.at("removed") == 0);
+
+  // path -> {line, reason}
+  const std::map<std::string, std::pair<int, std::string>> expected = {
+      {"corpus/broken/binary-nul.md", {8, "binary file (NUL byte at offset 92)"}},
+      {"corpus/broken/invalid-utf8.md", {8, "invalid UTF-8 at byte offset 125"}},
+      {"corpus/broken/malformed-yaml.md", {3, "malformed front matter: illegal map value"}},
+      {"corpus/broken/missing-name.md", {1, "missing 'name' in front matter"}},
+      {"corpus/broken/no-front-matter.md",
+       {1, "no front matter: the file must start with a '---' line"}},
+  };
+  std::map<std::string, std::pair<int, std::string>> failed;
+  for (const json& f : j.at("failed")) {
+    CHECK(keys(f) == std::set<std::string>{"path", "line", "error"});
+    failed[f.at("path").get<std::string>()] = {f.at("line").get<int>(),
+                                               f.at("error").get<std::string>()};
+  }
+  CHECK(failed == expected);
+
+  // stderr: one `path:line: reason` line per broken file, nothing else.
+  std::vector<std::string> err_lines = lines(r.err);
+  std::vector<std::string> expected_lines;
+  for (const auto& [path, what] : expected)
+    expected_lines.push_back(fmt::format("{}:{}: {}", path, what.first, what.second));
+  std::sort(err_lines.begin(), err_lines.end());
+  CHECK(err_lines == expected_lines);
+
+  // The good files are searchable, the broken ones are not there.
+  CHECK(ids(box.search({"--limit", "100"})) == kAllFixtureIds);
+  CHECK(box.search({"bad", "bytes"}).at("total") == 0);
+  CHECK(box.search({"nameless"}).at("total") == 0);
+
+  // Text summary mentions the failures; exit stays 1 while they are broken.
+  Run again = box.resdex({"index"});
+  CHECK(again.exit_code == 1);
+  CHECK(again.out ==
+        "indexed: 0 added, 0 updated, 0 removed, 9 unchanged, 5 failed; 9 documents in the index\n");
+  CHECK(lines(again.err).size() == 5);
+
+  // Removing them makes the next run clean.
+  fs::remove_all(box / "corpus/broken");
+  CHECK(box.index().at("failed") == json::array());
+}
+
+TEST_CASE("index: a broken edit keeps the previous version searchable until it is fixed") {
+  IndexedFixture box;
+  const fs::path mueller = box / "corpus/groups/mueller.md";
+  const std::string good = read_file(mueller);
+
+  // Each kind of breakage in turn over the indexed groups/mueller.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no-front-matter.md", "corpus/groups/mueller.md:1: no front matter"},
+      {"malformed-yaml.md", "corpus/groups/mueller.md:3: malformed front matter"},
+      {"missing-name.md", "corpus/groups/mueller.md:1: missing 'name'"},
+      {"invalid-utf8.md", "corpus/groups/mueller.md:8: invalid UTF-8"},
+      {"binary-nul.md", "corpus/groups/mueller.md:8: binary file"},
+  };
+  for (const auto& [fixture, message] : cases) {
+    CAPTURE(fixture);
+    fs::copy_file(kFixtures / "broken" / fixture, mueller, fs::copy_options::overwrite_existing);
+    Run r = box.resdex({"index", "--json"});
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.rfind(message, 0) == 0);
+    CHECK(lines(r.err).size() == 1);
+    json j = Sandbox::parse_json(r.out);
+    CHECK(j.at("failed").size() == 1);
+    CHECK(j.at("failed").at(0).at("path") == "corpus/groups/mueller.md");
+    CHECK(j.at("removed") == 0);
+    CHECK(j.at("documents") == 9);
+
+    // The last good version is still there.
+    json zurich = box.search({"zurich"});
+    CHECK(ids(zurich) == std::vector<std::string>{"groups/mueller"});
+    CHECK(zurich.at("results").at(0).at("name") == "Jana Müller");
+    Run show = box.resdex({"show", "groups/mueller"});
+    CHECK(show.exit_code == 0);
+    CHECK(show.out.rfind("Jana Müller\n", 0) == 0);
+  }
+
+  // Another file changes while groups/mueller is broken: it is indexed.
+  write_file(box / "corpus/groups/reiss.md",
+             std::string(read_file(box / "corpus/groups/reiss.md")) + "\nWe also teach nonparametrics.\n");
+  json mixed = box.index({}, 1);
+  CHECK(mixed.at("updated") == 1);
+  CHECK(mixed.at("unchanged") == 7);
+  CHECK(mixed.at("failed").size() == 1);
+  CHECK(ids(box.search({"nonparametrics"})) == std::vector<std::string>{"groups/reiss"});
+
+  // Fixed: a new good version replaces the old one.
+  std::string fixed = good;
+  fixed.replace(fixed.find("ETH Zürich"), std::string("ETH Zürich").size(), "EPFL Lausanne");
+  write_file(mueller, fixed);
+  Run ok = box.resdex({"index", "--json"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.err.empty());
+  CHECK(Sandbox::parse_json(ok.out) ==
+        json::parse(R"({"added": 0, "updated": 1, "removed": 0, "unchanged": 8,
+                        "failed": [], "documents": 9})"));
+  CHECK(box.search({"zurich"}).at("total") == 0);
+  CHECK(ids(box.search({"lausanne"})) == std::vector<std::string>{"groups/mueller"});
+}
+
+TEST_CASE("index: --rebuild gives the same results and leaves XAPIANDB and one db-N directory") {
+  IndexedFixture box;
+  check_one_generation(box / "index");
+
+  const std::vector<std::vector<std::string>> queries = {
+      {"--limit", "100"},     {"stochastic"},    {"inverse", "problems"},
+      {"\"inverse problems\""}, {"muller"},       {"--institution", "zib"},
+      {"learning", "--area", "AI-based Data Analysis"}};
+  std::vector<json> before;
+  for (const auto& q : queries) before.push_back(box.search(q));
+
+  Run r = box.resdex({"index", "--rebuild", "--json"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(Sandbox::parse_json(r.out) ==
+        json::parse(R"({"added": 9, "updated": 0, "removed": 0, "unchanged": 0,
+                        "failed": [], "documents": 9})"));
+  check_one_generation(box / "index");
+
+  for (size_t i = 0; i < queries.size(); ++i) {
+    CAPTURE(describe(queries[i]));
+    json after = box.search(queries[i]);
+    json a = before[i], b = after;
+    REQUIRE(a.at("results").size() == b.at("results").size());
+    for (size_t k = 0; k < a.at("results").size(); ++k) {
+      CHECK(a["results"][k].at("score").get<double>() ==
+            doctest::Approx(b["results"][k].at("score").get<double>()));
+      a["results"][k].erase("score");
+      b["results"][k].erase("score");
+    }
+    CHECK(a == b);
+  }
+
+  Run text = box.resdex({"index", "--rebuild"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out == "rebuilt: 9 added, 0 updated, 0 removed, 0 unchanged; 9 documents in the index\n");
+  check_one_generation(box / "index");
+
+  // An incremental run after a rebuild keeps to the current generation.
+  CHECK(box.index().at("unchanged") == 9);
+  check_one_generation(box / "index");
+}
+
+// ===========================================================================
+// search
+
+TEST_CASE("search: text output shows rank, name, title, institutions, snippet, then facet counts") {
+  IndexedFixture box;
+  std::string out = box.search_text({"stochastic"});
+  CHECK(out ==
+        "  1. Lukas Schmidt \u2014 Stochastic Modelling of Disease\n"
+        "     WIAS  [groups/schmidt]\n"
+        "     We build stochastic models of disease progression and search for biomarkers in "
+        "longitudinal patient data.\n"
+        "\n"
+        "  2. Anne No\u00e9 \u2014 Molecular Machine Learning\n"
+        "     FU Berlin (Physics)  [groups/noe]\n"
+        "     We combine deep learning with stochastic simulation of molecules. Our inverse design "
+        "methods address hard sampling problems in molecular dynamics.\n"
+        "\n"
+        "2 matches, showing 1\u20132.\n"
+        "Institution: FU Berlin (1), WIAS (1)\n"
+        "Area: AI for Dynamical Systems (2), AI-based Data Analysis (1)\n");
+
+  // A two-institution group: both listed on its line.
+  std::string kowalski = box.search_text({"name:kowalski"});
+  CHECK(contains(kowalski, "  1. Marta Kowalski \u2014 Discrete Optimization\n"
+                           "     TU Berlin, ZIB  [groups/kowalski]\n"));
+  CHECK(contains(kowalski, "1 match, showing 1\u20131.\n"));
+  CHECK(contains(kowalski, "Institution: TU Berlin (1), ZIB (1)\n"));
+
+  // Browsing everything: facet lines below the last hit.
+  std::string all = box.search_text({"--limit", "100"});
+  std::vector<std::string> ls = lines(all);
+  REQUIRE(ls.size() >= 3);
+  CHECK(ls[ls.size() - 3] == "9 matches, showing 1\u20139.");
+  CHECK(ls[ls.size() - 2] ==
+        "Institution: FU Berlin (2), HU Berlin (2), TU Berlin (1), WIAS (1), ZIB (1)");
+  CHECK(ls[ls.size() - 1] ==
+        "Area: AI-based Data Analysis (3), AI for Dynamical Systems (2), Optimization for AI (2), "
+        "Foundations of AI (1)");
+  // A document with no title or institutions: just the name and id.
+  CHECK(contains(all, ". Research Seminar\n     [courses/seminar]\n"));
+
+  std::string none = box.search_text({"xylophone"});
+  CHECK(contains(none, "No documents match \"xylophone\".\n"));
+  CHECK_FALSE(contains(none, "Institution:"));
+}
+
+TEST_CASE("search: colour only with --color always, or auto on a terminal without NO_COLOR") {
+  IndexedFixture box;
+  const std::string marked = "\x1b[1;33mZ\u00fcrich\x1b[0m";
+  const std::string bold_name = "\x1b[1mJana M\u00fcller\x1b[0m";
+
+  // Piped: plain text, by default and with --color auto.
+  std::string piped = box.search_text({"zurich"});
+  CHECK_FALSE(has_ansi(piped));
+  CHECK(contains(piped, "ETH Z\u00fcrich we study"));
+  CHECK_FALSE(has_ansi(box.search_text({"--color", "auto", "zurich"}, {"TERM=xterm"})));
+  CHECK_FALSE(has_ansi(box.search_text({"--color", "never", "zurich"})));
+
+  // --color always: highlighted words and the bold name, even with NO_COLOR.
+  std::string always = box.search_text({"--color", "always", "zurich"});
+  CHECK(contains(always, marked));
+  CHECK(contains(always, bold_name));
+  CHECK(contains(box.search_text({"--color", "always", "zurich"}, {"NO_COLOR=1"}), marked));
+
+  // NO_COLOR with auto: never colour, piped or on a terminal.
+  CHECK_FALSE(has_ansi(box.search_text({"--color", "auto", "zurich"}, {"NO_COLOR=1"})));
+  std::string tty_no_color =
+      box.search_text({"--color", "auto", "zurich"}, {"NO_COLOR=1", "TERM=xterm"}, true);
+  CHECK(contains(tty_no_color, "ETH Z\u00fcrich we study"));
+  CHECK_FALSE(has_ansi(tty_no_color));
+
+  // A terminal without NO_COLOR: colour with auto (the default), none with never.
+  std::string tty = box.search_text({"zurich"}, {"TERM=xterm"}, true);
+  CHECK(contains(tty, marked));
+  CHECK(contains(tty, bold_name));
+  CHECK_FALSE(has_ansi(box.search_text({"--color", "never", "zurich"}, {"TERM=xterm"}, true)));
+
+  // JSON never carries colour codes.
+  Run j = box.resdex({"search", "--json", "--color", "always", "zurich"});
+  CHECK(j.exit_code == 0);
+  CHECK_FALSE(has_ansi(j.out));
+  CHECK_FALSE(contains(j.out, "\\u001b"));
+}
+
+TEST_CASE("search: --json schema, byte-offset highlights, facets sorted by count then value, exact total") {
+  IndexedFixture box;
+
+  json all = box.search({});
+  check_search_schema(all);
+  CHECK(all.at("query") == "");
+  CHECK(all.at("corrected_query").is_null());
+  CHECK(all.at("total") == 9);
+  CHECK(all.at("offset") == 0);
+  CHECK(all.at("limit") == 10);
+  CHECK(ids(all) == kAllFixtureIds);
+  CHECK(facet(all, "institution") ==
+        FacetList{{"FU Berlin", 2}, {"HU Berlin", 2}, {"TU Berlin", 1}, {"WIAS", 1}, {"ZIB", 1}});
+  CHECK(facet(all, "area") == FacetList{{"AI-based Data Analysis", 3},
+                                        {"AI for Dynamical Systems", 2},
+                                        {"Optimization for AI", 2},
+                                        {"Foundations of AI", 1}});
+
+  json j = box.search({"stochastic", "simulation"});
+  check_search_schema(j);
+  CHECK(j.at("query") == "stochastic simulation");
+  CHECK(j.at("total") == 3);  // schmidt, noe (both words), mueller (simulations)
+  CHECK(id_set(j) == std::set<std::string>{"groups/schmidt", "groups/noe", "groups/mueller"});
+  CHECK(ids(j).at(0) == "groups/noe");  // the only one with both words
+  for (const json& hit : j.at("results")) {
+    std::vector<std::string> words =
+        check_highlights(hit, {"stochastic", "simulation", "simulations"});
+    CHECK_FALSE(words.empty());
+  }
+  const json& noe = j.at("results").at(0);
+  CHECK(noe.at("rank") == 1);
+  CHECK(noe.at("type") == "group");
+  CHECK(noe.at("name") == "Anne Noé");
+  CHECK(noe.at("title") == "Molecular Machine Learning");
+  CHECK(noe.at("institutions") == json::array({"FU Berlin"}));
+  CHECK(noe.at("areas") == json::array({"AI for Dynamical Systems"}));
+  CHECK(noe.at("path") == "corpus/groups/noe.md");
+  CHECK(check_highlights(noe, {"stochastic", "simulation"}) ==
+        std::vector<std::string>{"stochastic", "simulation"});
+  // Scores descend with rank.
+  for (size_t i = 1; i < j.at("results").size(); ++i) {
+    CHECK(j["results"][i - 1].at("score").get<double>() >= j["results"][i].at("score").get<double>());
+    CHECK(j["results"][i].at("rank") == i + 1);
+  }
+
+  // Non-ASCII snippet: offsets count bytes, not characters.
+  json zurich = box.search({"zurich"});
+  check_search_schema(zurich);
+  const json& hit = zurich.at("results").at(0);
+  const std::string snippet = hit.at("snippet").get<std::string>();
+  REQUIRE(hit.at("highlights").size() == 1);
+  size_t b = hit["highlights"][0][0].get<size_t>(), e = hit["highlights"][0][1].get<size_t>();
+  CHECK(e - b == std::string("Z\u00fcrich").size());  // 7 bytes, 6 characters
+  CHECK(snippet.substr(b, e - b) == "Z\u00fcrich");
+  CHECK(b == snippet.find("Z\u00fcrich"));
+
+  // Facets of a query cover every match, not only the shown page.
+  json page = box.search({"--limit", "1", "learning"});
+  check_search_schema(page);
+  CHECK(page.at("results").size() == 1);
+  CHECK(page.at("total") == 4);  // noe, becker, lindgren, foundations-of-ai
+  int area_sum = 0;
+  for (const auto& [value, count] : facet(page, "area")) area_sum += count;
+  CHECK(area_sum == 3);  // noe, becker, lindgren have one area each
+}
+
+TEST_CASE("search: accent-folded queries find Müller, Reiß, Noé and highlight Zürich") {
+  IndexedFixture box;
+  for (const std::string q : {"muller", "mueller", "MÜLLER", "Müller", "name:muller", "name:mueller",
+                              "\"jana mueller\"", "Mu\u0308ller" /* combining diaeresis */}) {
+    CAPTURE(q);
+    json j = box.search({q});
+    CHECK(ids(j) == std::vector<std::string>{"groups/mueller"});
+    CHECK(j.at("results").at(0).at("name") == "Jana Müller");
+    CHECK(j.at("corrected_query").is_null());
+  }
+  for (const std::string q : {"reiss", "Reiß", "REISS", "name:reiss"}) {
+    CAPTURE(q);
+    json j = box.search({q});
+    CHECK(ids(j) == std::vector<std::string>{"groups/reiss"});
+    CHECK(j.at("results").at(0).at("name") == "Paul Reiß");
+  }
+  for (const std::string q : {"noe", "Noé", "NOE", "name:noe"}) {
+    CAPTURE(q);
+    json j = box.search({q});
+    CHECK(ids(j) == std::vector<std::string>{"groups/noe"});
+    CHECK(j.at("results").at(0).at("name") == "Anne Noé");
+  }
+  for (const std::string q : {"zurich", "Zürich", "ZURICH"}) {
+    CAPTURE(q);
+    json j = box.search({q});
+    REQUIRE(ids(j) == std::vector<std::string>{"groups/mueller"});
+    CHECK(check_highlights(j.at("results").at(0), {"z\u00fcrich"}) ==
+          std::vector<std::string>{"Z\u00fcrich"});
+  }
+  // Text output shows the accented spelling.
+  CHECK(contains(box.search_text({"reiss"}), "  1. Paul Reiß \u2014 Mathematical Statistics\n"));
+}
+
+TEST_CASE("search: stemming finds epidemics for epidemic and optimization for optimizing") {
+  IndexedFixture box;
+  json epidemic = box.search({"epidemic"});
+  CHECK(ids(epidemic) == std::vector<std::string>{"groups/mueller"});
+  CHECK(epidemic.at("corrected_query").is_null());
+  CHECK(check_highlights(epidemic.at("results").at(0), {"epidemics"}) ==
+        std::vector<std::string>{"epidemics"});
+
+  json optimizing = box.search({"optimizing"});
+  REQUIRE_FALSE(optimizing.at("results").empty());
+  const json& top = optimizing.at("results").at(0);
+  CHECK(top.at("id") == "groups/kowalski");  // title and body
+  CHECK(check_highlights(top, {"optimization"}) == std::vector<std::string>{"optimization"});
+  CHECK(optimizing.at("corrected_query").is_null());
+  // Markdown emphasis is gone from the snippet.
+  CHECK_FALSE(contains(top.at("snippet").get<std::string>(), "**"));
+
+  json networks = box.search({"network"});
+  CHECK(id_set(networks) == std::set<std::string>{"groups/mueller", "groups/kowalski"});
+}
+
+TEST_CASE("search: quoted phrase, wildcard and name:, title:, institution:, area:, type: prefixes") {
+  IndexedFixture box;
+
+  // Both words appear in reiss (as a phrase), noe and lindgren (apart).
+  json words = box.search({"inverse", "problems"});
+  CHECK(words.at("total") == 3);
+  CHECK(id_set(words) ==
+        std::set<std::string>{"groups/reiss", "groups/noe", "researchers/lindgren"});
+  json phrase = box.search({"\"inverse problems\""});
+  CHECK(phrase.at("total") == 1);
+  CHECK(ids(phrase) == std::vector<std::string>{"groups/reiss"});
+  CHECK(check_highlights(phrase.at("results").at(0), {"inverse", "problems"}) ==
+        std::vector<std::string>{"inverse", "problems"});
+  CHECK(box.search({"\"problems inverse\""}).at("total") == 0);
+  // --limit cuts the hits, not the total.
+  json one = box.search({"--limit", "1", "inverse", "problems"});
+  CHECK(one.at("results").size() == 1);
+  CHECK(one.at("total") == 3);
+  json one_phrase = box.search({"--limit", "1", "\"inverse problems\""});
+  CHECK(ids(one_phrase) == std::vector<std::string>{"groups/reiss"});
+  CHECK(one_phrase.at("total") == 1);
+  // A phrase combined with a word and a filter.
+  CHECK(ids(box.search({"\"inverse problems\"", "--institution", "hu berlin"})) ==
+        std::vector<std::string>{"groups/reiss"});
+  CHECK(box.search({"\"inverse problems\"", "--institution", "fu berlin"}).at("total") == 0);
+
+  json wildcard = box.search({"biomark*"});
+  CHECK(id_set(wildcard) == std::set<std::string>{"groups/schmidt", "groups/becker"});
+  CHECK(id_set(box.search({"BIOMARK*"})) == std::set<std::string>{"groups/schmidt", "groups/becker"});
+  CHECK(ids(box.search({"title:stoch*"})) == std::vector<std::string>{"groups/schmidt"});
+
+  CHECK(box.search({"stochastic"}).at("total") == 2);
+  CHECK(ids(box.search({"title:stochastic"})) == std::vector<std::string>{"groups/schmidt"});
+  CHECK(ids(box.search({"title:optimization"})) == std::vector<std::string>{"groups/kowalski"});
+  CHECK(box.search({"name:zurich"}).at("total") == 0);  // only in the body
+  CHECK(ids(box.search({"name:lindgren"})) == std::vector<std::string>{"researchers/lindgren"});
+
+  for (const std::string q : {"institution:zib", "institution:ZIB",
+                              "institution:\"Zuse Institute Berlin\""}) {
+    CAPTURE(q);
+    CHECK(ids(box.search({q})) == std::vector<std::string>{"groups/kowalski"});
+  }
+  CHECK(id_set(box.search({"institution:\"hu berlin\""})) ==
+        std::set<std::string>{"groups/reiss", "groups/becker"});
+  CHECK(id_set(box.search({"area:\"AI for Dynamical Systems\""})) ==
+        std::set<std::string>{"groups/noe", "groups/schmidt"});
+  CHECK(ids(box.search({"type:researcher"})) == std::vector<std::string>{"researchers/lindgren"});
+  CHECK(ids(box.search({"type:course"})) == std::vector<std::string>{"courses/seminar"});
+  CHECK(box.search({"type:group"}).at("total") == 6);
+  // A prefix combined with a word.
+  CHECK(ids(box.search({"stochastic", "AND", "institution:wias"})) ==
+        std::vector<std::string>{"groups/schmidt"});
+  CHECK(ids(box.search({"stochastic", "NOT", "title:stochastic"})) ==
+        std::vector<std::string>{"groups/noe"});
+}
+
+TEST_CASE("search: words matched by a wildcard are highlighted in the snippet") {
+  IndexedFixture box;
+  json wildcard = box.search({"biomark*"});
+  REQUIRE(id_set(wildcard) == std::set<std::string>{"groups/schmidt", "groups/becker"});
+  for (const json& hit : wildcard.at("results")) {
+    CAPTURE(hit.at("id").get<std::string>());
+    CHECK(check_highlights(hit, {"biomarker", "biomarkers"}).size() == 1);
+  }
+  json mixed = box.search({"stochastic", "biomark*"});
+  for (const json& hit : mixed.at("results")) {
+    if (hit.at("id") != "groups/schmidt") continue;
+    CHECK(check_highlights(hit, {"stochastic", "biomarkers"}) ==
+          std::vector<std::string>{"stochastic", "biomarkers"});
+  }
+  CHECK(contains(box.search_text({"--color", "always", "biomark*"}), "\x1b[1;33mbiomarker"));
+}
+
+TEST_CASE("search: --institution, --area and --type filters combine and count facets") {
+  IndexedFixture box;
+
+  for (const std::string name : {"zib", "ZIB", "Zuse Institute Berlin", "zuse institute berlin"}) {
+    CAPTURE(name);
+    json j = box.search({"--institution", name});
+    CHECK(ids(j) == std::vector<std::string>{"groups/kowalski"});
+    // The two-institution group is counted under both.
+    CHECK(facet(j, "institution") == FacetList{{"TU Berlin", 1}, {"ZIB", 1}});
+  }
+  // Full name given in the corpus (becker) and on the command line.
+  CHECK(id_set(box.search({"--institution", "Humboldt-Universität zu Berlin"})) ==
+        std::set<std::string>{"groups/reiss", "groups/becker"});
+
+  // Repeated values are ORed.
+  json either = box.search({"--institution", "zib", "--institution", "wias"});
+  CHECK(ids(either) == std::vector<std::string>{"groups/kowalski", "groups/schmidt"});
+  CHECK(either.at("total") == 2);
+  CHECK(facet(either, "institution") == FacetList{{"TU Berlin", 1}, {"WIAS", 1}, {"ZIB", 1}});
+
+  // Different facets are ANDed.
+  json both = box.search({"--institution", "fu berlin", "--area", "ai for dynamical systems"});
+  CHECK(ids(both) == std::vector<std::string>{"groups/noe"});
+  json two_areas = box.search({"--institution", "FU Berlin", "--area", "AI for Dynamical Systems",
+                               "--area", "AI-based Data Analysis"});
+  CHECK(ids(two_areas) == std::vector<std::string>{"groups/mueller", "groups/noe"});
+  CHECK(facet(two_areas, "institution") == FacetList{{"FU Berlin", 2}});
+
+  // With a query after the filter (the man page's example): one value per
+  // --institution, the rest is the query.
+  json fu_stochastic = box.search({"--institution", "FU Berlin", "stochastic"});
+  CHECK(fu_stochastic.at("query") == "stochastic");
+  CHECK(ids(fu_stochastic) == std::vector<std::string>{"groups/noe"});
+  CHECK(ids(box.search({"--area", "AI for Dynamical Systems", "biomarkers"})) ==
+        std::vector<std::string>{"groups/schmidt"});
+  CHECK(ids(box.search({"--area", "Foundations of AI", "biomarkers"})).empty());
+  CHECK(ids(box.search({"--type", "group", "convex"})).empty());
+  CHECK(ids(box.search({"--institution", "zib", "--institution", "wias", "--area",
+                        "Optimization for AI"})) == std::vector<std::string>{"groups/kowalski"});
+  CHECK(box.search({"--institution", "TU Berlin", "stochastic"}).at("total") == 0);
+
+  // --type, case-insensitive and repeatable.
+  json groups = box.search({"--type", "GROUP", "--limit", "100"});
+  CHECK(groups.at("total") == 6);
+  for (const json& hit : groups.at("results")) CHECK(hit.at("type") == "group");
+  CHECK(ids(box.search({"--type", "researcher", "--type", "course"})) ==
+        std::vector<std::string>{"courses/seminar", "researchers/lindgren"});
+  CHECK(ids(box.search({"--type", "area", "--area", "Optimization for AI"})).empty());
+
+  // Unknown values match nothing.
+  json nowhere = box.search({"--institution", "Sorbonne"});
+  CHECK(nowhere.at("total") == 0);
+  CHECK(nowhere.at("results").empty());
+  CHECK(facet(nowhere, "institution").empty());
+
+  // Text output of a filtered browse.
+  std::string text = box.search_text({"--institution", "zib"});
+  CHECK(contains(text, "  1. Marta Kowalski"));
+  CHECK(contains(text, "1 match, showing 1\u20131.\nInstitution: TU Berlin (1), ZIB (1)\n"
+                       "Area: Optimization for AI (1)\n"));
+}
+
+TEST_CASE("search: --limit and --offset page through results with continuing ranks") {
+  IndexedFixture box;
+  json all = box.search({"--limit", "100"});
+  CHECK(all.at("limit") == 100);
+  REQUIRE(ids(all) == kAllFixtureIds);
+
+  std::vector<std::string> paged;
+  for (int offset : {0, 4, 8}) {
+    CAPTURE(offset);
+    json page = box.search({"--limit", "4", "--offset", std::to_string(offset)});
+    CHECK(page.at("total") == 9);
+    CHECK(page.at("offset") == offset);
+    CHECK(page.at("limit") == 4);
+    CHECK(page.at("facets") == all.at("facets"));
+    size_t rank = static_cast<size_t>(offset);
+    for (const json& hit : page.at("results")) {
+      CHECK(hit.at("rank") == ++rank);
+      paged.push_back(hit.at("id").get<std::string>());
+    }
+  }
+  CHECK(paged == kAllFixtureIds);
+
+  // A ranked query pages the same way.
+  json learning = box.search({"learning"});
+  REQUIRE(learning.at("total") == 4);
+  json second = box.search({"learning", "--limit", "2", "--offset", "2"});
+  CHECK(second.at("total") == 4);
+  const std::vector<std::string> learning_ids = ids(learning);
+  CHECK(ids(second) == std::vector<std::string>(learning_ids.begin() + 2, learning_ids.end()));
+  CHECK(second.at("results").at(0).at("rank") == 3);
+
+  json past = box.search({"--offset", "9"});
+  CHECK(past.at("total") == 9);
+  CHECK(past.at("results").empty());
+
+  std::string text = box.search_text({"--limit", "4", "--offset", "4"});
+  CHECK(text.rfind("  5. ", 0) == 0);
+  CHECK(contains(text, "\n  8. "));
+  CHECK_FALSE(contains(text, "\n  9. "));
+  CHECK(contains(text, "9 matches, showing 5\u20138.\n"));
+  CHECK(contains(box.search_text({"--offset", "9"}), "9 matches (none from 10 on).\n"));
+}
+
+TEST_CASE("search: a misspelt word gets a did-you-mean suggestion") {
+  IndexedFixture box;
+  json j = box.search({"epidemcs"});
+  CHECK(j.at("corrected_query") == "epidemics");
+  CHECK(j.at("total") == 0);
+  std::string text = box.search_text({"epidemcs"});
+  CHECK(text.rfind("Did you mean: epidemics\n", 0) == 0);
+
+  json two = box.search({"stochastc", "modls"});
+  CHECK(two.at("corrected_query") == "stochastic models");
+  // Operators stay as they are.
+  CHECK(box.search({"stochastc OR epidemcs"}).at("corrected_query") == "stochastic OR epidemics");
+
+  json ok = box.search({"epidemics"});
+  CHECK(ok.at("corrected_query").is_null());
+  CHECK_FALSE(contains(box.search_text({"epidemics"}), "Did you mean"));
+}
+
+TEST_CASE("search: hostile queries exit cleanly and never crash") {
+  IndexedFixture box;
+  const std::vector<std::string> queries = {
+      "\"inverse problems",
+      "AND OR",
+      "((((",
+      "))))",
+      "(stochastic OR",
+      "NOT",
+      "AND",
+      "-",
+      "+",
+      "*",
+      "\"",
+      "name:",
+      "title:\"",
+      "institution:",
+      "type:",
+      "a*",
+      "x NEAR/3 y",
+      "stochastic ADJ/999999999 models",
+      std::string(20000, 'a'),
+      [] {
+        std::string s;
+        while (s.size() < 20000) s += "optimization ";
+        return s;
+      }(),
+      [] {
+        std::string s;
+        while (s.size() < 20000) s += "(\"x AND -y* OR name:z NOT ";
+        return s;
+      }(),
+      "\xff\xfe muller \xc3",
+      "\xc0\xaf\xed\xa0\x80",
+      "\x1b[31mred\x1b[0m",
+      "%s%n%x",
+  };
+  for (const std::string& q : queries) {
+    CAPTURE(q.size());
+    CAPTURE(q.substr(0, 60));
+    for (bool as_json : {false, true}) {
+      std::vector<std::string> args{"search"};
+      if (as_json) args.push_back("--json");
+      args.push_back(q);
+      Run r = box.resdex(args);
+      CHECK(r.signal == 0);
+      CHECK_FALSE(contains(r.err, "internal error"));
+      if (r.exit_code == 0) {
+        if (as_json) {
+          json j = Sandbox::parse_json(r.out);
+          check_search_schema(j);
+        }
+      } else {
+        CHECK(r.exit_code == 1);
+        CHECK_FALSE(r.err.empty());
+      }
+    }
+  }
+  // The sensible part of a damaged query still works.
+  CHECK(ids(box.search({"\"inverse problems"})).at(0) == "groups/reiss");
+  CHECK(ids(box.search({"\xff\xfe muller \xc3"})) == std::vector<std::string>{"groups/mueller"});
+  CHECK(ids(box.search({"(stochastic OR"})) ==
+        std::vector<std::string>{"groups/schmidt", "groups/noe"});
+}
+
+TEST_CASE("search: raw HTML in a document comes out as text") {
+  IndexedFixture box;
+  json j = box.search({"alert"});
+  REQUIRE(ids(j) == std::vector<std::string>{"courses/seminar"});
+  const json& hit = j.at("results").at(0);
+  CHECK(contains(hit.at("snippet").get<std::string>(), "<script>alert(1)</script>"));
+  CHECK(check_highlights(hit, {"alert"}) == std::vector<std::string>{"alert"});
+
+  std::string text = box.search_text({"alert"});
+  CHECK(contains(text, "<script>alert(1)</script> is shown as written"));
+
+  Run show = box.resdex({"show", "courses/seminar"});
+  CHECK(show.exit_code == 0);
+  CHECK(contains(show.out, "Raw HTML in a text stays text: <script>alert(1)</script> is shown"));
+  Run show_json = box.resdex({"show", "--json", "courses/seminar"});
+  json doc = Sandbox::parse_json(show_json.out);
+  CHECK(contains(doc.at("text").get<std::string>(), "<script>alert(1)</script>"));
+}
+
+// ===========================================================================
+// show
+
+TEST_CASE("show: prints one document as text and as JSON, an unknown id fails") {
+  IndexedFixture box;
+  Run text = box.resdex({"show", "groups/reiss"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.err.empty());
+  CHECK(text.out ==
+        "Paul Reiß\n"
+        "Mathematical Statistics\n"
+        "\n"
+        "id:           groups/reiss\n"
+        "type:         group\n"
+        "institutions: HU Berlin\n"
+        "department:   Mathematics\n"
+        "areas:        Foundations of AI\n"
+        "path:         corpus/groups/reiss.md\n"
+        "\n"
+        "We study optimal estimators, tests and classifiers for high-dimensional data. A focus are "
+        "statistical inverse problems, where an unknown function is only observed through a noisy, "
+        "indirect transform.\n");
+
+  Run js = box.resdex({"show", "--json", "groups/kowalski"});
+  CHECK(js.exit_code == 0);
+  json doc = Sandbox::parse_json(js.out);
+  for (const char* key : {"id", "type", "name", "title", "institutions", "department", "areas",
+                          "path", "text"})
+    CHECK_MESSAGE(doc.contains(key), "missing key " << key);
+  CHECK(doc.at("id") == "groups/kowalski");
+  CHECK(doc.at("type") == "group");
+  CHECK(doc.at("name") == "Marta Kowalski");
+  CHECK(doc.at("title") == "Discrete Optimization");
+  CHECK(doc.at("institutions") == json::array({"TU Berlin", "ZIB"}));
+  CHECK(doc.at("department") == "");
+  CHECK(doc.at("areas") == json::array({"Optimization for AI"}));
+  CHECK(doc.at("path") == "corpus/groups/kowalski.md");
+  // Markdown to text: emphasis markers gone, the paragraph's lines joined.
+  CHECK(doc.at("text") ==
+        "We develop algorithms for mixed-integer optimization and apply them to scheduling in "
+        "public transport and energy networks. Our solvers are used by industry partners.");
+
+  // Paragraphs stay apart.
+  Run mueller = box.resdex({"show", "--json", "groups/mueller"});
+  CHECK(contains(Sandbox::parse_json(mueller.out).at("text").get<std::string>(),
+                 "shape outbreaks.\n\nOur early-warning tools"));
+
+  Run missing = box.resdex({"show", "groups/nobody"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.empty());
+  CHECK(contains(missing.err, "groups/nobody"));
+  CHECK(contains(missing.err, "no document"));
+
+  Run missing_json = box.resdex({"show", "--json", "groups/nobody"});
+  CHECK(missing_json.exit_code == 1);
+  CHECK(missing_json.out.empty());
+
+  Run no_id = box.resdex({"show"});
+  CHECK(no_id.exit_code == 2);
+  CHECK_FALSE(no_id.err.empty());
+}
+
+// ===========================================================================
+// command line
+
+TEST_CASE("cli: a missing index names the directory and suggests resdex index") {
+  Sandbox box;
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"search", "stochastic"},
+                                             {"search", "--json", "stochastic"},
+                                             {"show", "groups/reiss"}}) {
+    CAPTURE(describe(args));
+    Run r = box.resdex(args);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "'index'"));
+    CHECK(contains(r.err, "resdex index"));
+  }
+  const std::string elsewhere = (box / "no-such-index").string();
+  Run r = box.resdex({"search", "--index", elsewhere, "x"});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, elsewhere));
+  CHECK(contains(r.err, "resdex index"));
+  CHECK_FALSE(fs::exists(elsewhere));  // searching does not create it
+
+  // Indexing a missing corpus is an error too.
+  Run no_corpus = box.resdex({"index", "--corpus", "nowhere"});
+  CHECK(no_corpus.exit_code == 1);
+  CHECK(contains(no_corpus.err, "nowhere"));
+}
+
+TEST_CASE("cli: an unknown subcommand or option is a usage error with exit code 2") {
+  Sandbox box;
+  Run typo = box.resdex({"serch", "stochastic"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.out.empty());
+  CHECK(contains(typo.err, "unknown command 'serch'"));
+  CHECK(contains(typo.err, "search"));
+
+  Run unknown = box.resdex({"frobnicate"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(contains(unknown.err, "frobnicate"));
+
+  Run none = box.resdex({});
+  CHECK(none.exit_code == 2);
+  CHECK_FALSE(none.err.empty());
+
+  Run option = box.resdex({"search", "--bogus", "x"});
+  CHECK(option.exit_code == 2);
+  CHECK(contains(option.err, "--bogus"));
+
+  Run global = box.resdex({"--bogus"});
+  CHECK(global.exit_code == 2);
+}
+
+TEST_CASE("cli: --version prints a version and --help lists index, search and show") {
+  Sandbox box;
+  Run version = box.resdex({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(std::regex_match(version.out, std::regex("resdex [0-9]+\\.[0-9]+\\.[0-9]+\n")));
+
+  Run help = box.resdex({"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* command : {"index", "search", "show"}) {
+    CAPTURE(command);
+    CHECK(std::regex_search(help.out, std::regex(std::string("\n  ") + command + " +[A-Z]")));
+  }
+
+  Run search_help = box.resdex({"search", "--help"});
+  CHECK(search_help.exit_code == 0);
+  for (const char* option : {"--institution", "--area", "--type", "--limit", "--offset", "--json",
+                             "--color", "--index"})
+    CHECK_MESSAGE(contains(search_help.out, option), option);
+  Run index_help = box.resdex({"index", "--help"});
+  CHECK(index_help.exit_code == 0);
+  for (const char* option : {"--corpus", "--index", "--rebuild", "--json", "--quiet"})
+    CHECK_MESSAGE(contains(index_help.out, option), option);
+  Run show_help = box.resdex({"show", "--help"});
+  CHECK(show_help.exit_code == 0);
+  CHECK(contains(show_help.out, "--json"));
+}
+
+// ===========================================================================
+// the bundled corpus
+
+TEST_CASE("bundled corpus: indexes cleanly, ranks the inverse-problems groups, filters FU Berlin") {
+  Sandbox box;
+  const fs::path corpus = fs::path(RESDEX_SOURCE_DIR) / "corpus";
+
+  // Expected documents and FU Berlin groups, read from the files.
+  size_t documents = 0;
+  std::set<std::string> fu_ids;
+  for (const auto& e : fs::recursive_directory_iterator(corpus)) {
+    if (!e.is_regular_file() || e.path().extension() != ".md") continue;
+    std::string name = ascii_lower(e.path().filename().string());
+    if (name == "readme.md") continue;
+    ++documents;
+    std::string contents = read_file(e.path());
+    std::smatch m;
+    if (std::regex_search(contents, m, std::regex("\ninstitutions: *\\[([^\\]\n]*)\\]")) &&
+        contains(m[1].str(), "FU Berlin")) {
+      std::string id = fs::relative(e.path(), corpus).replace_extension().generic_string();
+      fu_ids.insert(id);
+    }
+  }
+  REQUIRE(documents > 0);
+  REQUIRE_FALSE(fu_ids.empty());
+
+  json report = box.index({"--corpus", corpus.string(), "--index", "bundled"});
+  CHECK(report.at("failed") == json::array());
+  CHECK(report.at("added") == documents);
+  CHECK(report.at("documents") == documents);
+
+  json inverse = box.search({"--index", "bundled", "--limit", "5", "inverse", "problems"});
+  check_search_schema(inverse);
+  std::set<std::string> top5 = id_set(inverse);
+  for (const char* id : {"groups/steidl", "groups/schillings", "groups/eigel", "groups/reiss"}) {
+    INFO("top 5: " << join(ids(inverse), ", "));
+    CHECK_MESSAGE(top5.count(id) == 1, id);
+  }
+
+  json fu = box.search({"--index", "bundled", "--limit", "100", "--institution", "FU Berlin"});
+  check_search_schema(fu);
+  CHECK(fu.at("total") == fu_ids.size());
+  CHECK(id_set(fu) == fu_ids);
+  for (const json& hit : fu.at("results")) {
+    CAPTURE(hit.at("id").get<std::string>());
+    CHECK(hit.at("type") == "group");
+    std::vector<std::string> insts = hit.at("institutions").get<std::vector<std::string>>();
+    CHECK(std::find(insts.begin(), insts.end(), "FU Berlin") != insts.end());
+  }
+  CHECK(facet(fu, "institution").at(0) == std::pair<std::string, int>{"FU Berlin", static_cast<int>(fu_ids.size())});
+}

@@ -1,0 +1,169 @@
+#include "core/facets.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <iterator>
+#include <utility>
+#include <vector>
+
+#include "core/file_system.h"
+#include "core/indexer.h"
+#include "core/schema.h"
+#include "core/searcher.h"
+#include "test_support.h"
+
+namespace resdex {
+namespace {
+
+using test::Md;
+using test::TempDir;
+
+using ListCounts = std::vector<std::pair<std::string, size_t>>;
+using Counts = std::vector<std::pair<std::string, size_t>>;
+
+Counts as_pairs(const std::vector<FacetCount>& counts) {
+  Counts out;
+  for (const FacetCount& c : counts) out.emplace_back(c.value, c.count);
+  return out;
+}
+
+std::string list(const std::vector<std::string>& values) { return schema::encode_list(values); }
+
+TEST_CASE("facets: split_list_counts") {
+  struct Case {
+    std::string what;
+    ListCounts lists;
+    Counts expected;
+  };
+  const std::vector<Case> cases = {
+      {"nothing", {}, {}},
+      {"single values", {{"ZIB", 2}, {"FU Berlin", 1}}, {{"ZIB", 2}, {"FU Berlin", 1}}},
+      {"a document with two institutions counts under both",
+       {{list({"TU Berlin", "ZIB"}), 1}, {"ZIB", 1}},
+       {{"ZIB", 2}, {"TU Berlin", 1}}},
+      {"lists are summed by their counts",
+       {{list({"TU Berlin", "ZIB"}), 3}, {list({"ZIB", "FU Berlin"}), 2}, {"HU Berlin", 4}},
+       {{"ZIB", 5}, {"HU Berlin", 4}, {"TU Berlin", 3}, {"FU Berlin", 2}}},
+      {"a duplicate value in one list counts once",
+       {{list({"ZIB", "ZIB"}), 1}, {list({"ZIB", "TU Berlin", "ZIB"}), 2}},
+       {{"ZIB", 3}, {"TU Berlin", 2}}},
+      {"ties are sorted by value", {{"b", 1}, {"c", 2}, {"a", 1}, {"d", 2}},
+       {{"c", 2}, {"d", 2}, {"a", 1}, {"b", 1}}},
+      {"ties sorted bytewise, not by input order",
+       {{list({"Zeta", "alpha"}), 1}, {list({"Beta"}), 1}},
+       {{"Beta", 1}, {"Zeta", 1}, {"alpha", 1}}},
+      {"empty lists and empty values are ignored",
+       {{"", 7}, {list({"", "ZIB"}), 1}},
+       {{"ZIB", 1}}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    CHECK(as_pairs(split_list_counts(c.lists)) == c.expected);
+  }
+}
+
+// Five groups: institutions and areas overlap, one has two of each.
+struct SmallIndex {
+  TempDir tmp;
+  std::string dir = tmp.sub("index");
+
+  SmallIndex() {
+    MemoryFileSystem fs;
+    fs.write("c/a.md", Md{.name = "Anna A", .title = "Learning one", .institutions = "TU Berlin, ZIB",
+                          .areas = "Optimization for AI, Foundations of AI", .body = "learning"}
+                           .str());
+    fs.write("c/b.md", Md{.name = "Bert B", .title = "Learning two", .institutions = "ZIB",
+                          .areas = "Optimization for AI", .body = "learning"}
+                           .str());
+    fs.write("c/c.md", Md{.name = "Carl C", .title = "Learning three", .institutions = "FU Berlin",
+                          .areas = "Foundations of AI", .body = "learning"}
+                           .str());
+    fs.write("c/d.md", Md{.name = "Dora D", .title = "Learning four",
+                          .institutions = "Zuse Institute Berlin",  // the same as ZIB
+                          .areas = "AI-based Data Analysis", .body = "learning"}
+                           .str());
+    fs.write("c/e.md", Md{.name = "Emil E", .title = "Something else", .institutions = "HU Berlin",
+                          .areas = "AI for Dynamical Systems", .body = "dynamics"}
+                           .str());
+    IndexOptions o;
+    o.corpus_paths = {"c"};
+    o.index_dir = dir;
+    REQUIRE(update_index(o, fs).documents == 5);
+  }
+};
+
+const FacetCounts& facet_named(const SearchResult& r, const std::string& name) {
+  for (const FacetCounts& f : r.facets)
+    if (f.name == name) return f;
+  FAIL("no facet " << name);
+  throw 0;
+}
+
+TEST_CASE("facets: counts are over all matches, not just the page") {
+  SmallIndex idx;
+  Searcher s(idx.dir);
+  SearchOptions o;
+  o.query = "learning";
+  o.limit = 1;
+  SearchResult r = s.search(o);
+  CHECK(r.total == 4);
+  CHECK(r.hits.size() == 1);
+  // One entry per facet of the schema, in schema order.
+  REQUIRE(r.facets.size() == std::size(schema::kFacets));
+  for (size_t i = 0; i < r.facets.size(); ++i) CHECK(r.facets[i].name == schema::kFacets[i].name);
+  CHECK(as_pairs(facet_named(r, "institution").counts) ==
+        Counts{{"ZIB", 3}, {"FU Berlin", 1}, {"TU Berlin", 1}});
+  CHECK(as_pairs(facet_named(r, "area").counts) ==
+        Counts{{"Foundations of AI", 2}, {"Optimization for AI", 2}, {"AI-based Data Analysis", 1}});
+
+  // A later page has the same counts.
+  o.offset = 3;
+  SearchResult last = s.search(o);
+  CHECK(last.hits.size() == 1);
+  CHECK(as_pairs(facet_named(last, "institution").counts) ==
+        as_pairs(facet_named(r, "institution").counts));
+  // A page past the end still counts every match.
+  o.offset = 10;
+  SearchResult past = s.search(o);
+  CHECK(past.hits.empty());
+  CHECK(past.total == 4);
+  CHECK(as_pairs(facet_named(past, "area").counts) == as_pairs(facet_named(r, "area").counts));
+}
+
+TEST_CASE("facets: counts over everything and under filters") {
+  SmallIndex idx;
+  Searcher s(idx.dir);
+  SearchOptions o;
+  o.limit = 0;
+  SearchResult all = s.search(o);
+  CHECK(all.total == 5);
+  CHECK(as_pairs(facet_named(all, "institution").counts) ==
+        Counts{{"ZIB", 3}, {"FU Berlin", 1}, {"HU Berlin", 1}, {"TU Berlin", 1}});
+
+  o.institutions = {"zib"};
+  SearchResult zib = s.search(o);
+  CHECK(zib.total == 3);
+  // Facets count the filtered matches: a's other institution shows up.
+  CHECK(as_pairs(facet_named(zib, "institution").counts) == Counts{{"ZIB", 3}, {"TU Berlin", 1}});
+  CHECK(as_pairs(facet_named(zib, "area").counts) ==
+        Counts{{"Optimization for AI", 2}, {"AI-based Data Analysis", 1}, {"Foundations of AI", 1}});
+}
+
+TEST_CASE("facets: no matches give empty counts, facets off gives none") {
+  SmallIndex idx;
+  Searcher s(idx.dir);
+  SearchOptions o;
+  o.query = "nonexistentword";
+  SearchResult r = s.search(o);
+  CHECK(r.total == 0);
+  REQUIRE(r.facets.size() == std::size(schema::kFacets));
+  for (const FacetCounts& f : r.facets) CHECK(f.counts.empty());
+
+  o.query = "learning";
+  o.facets = false;
+  CHECK(s.search(o).facets.empty());
+}
+
+}  // namespace
+}  // namespace resdex

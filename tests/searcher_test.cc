@@ -1,0 +1,546 @@
+#include "core/searcher.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/file_system.h"
+#include "core/indexer.h"
+#include "core/text_normalizer.h"
+#include "test_support.h"
+
+namespace resdex {
+namespace {
+
+using namespace std::string_literals;
+using test::Md;
+using test::TempDir;
+using Ids = std::vector<std::string>;
+
+MemoryFileSystem fixture_corpus() {
+  MemoryFileSystem fs;
+  fs.write("corpus/groups/mueller.md",
+           Md{.name = "Klaus-Robert Müller",
+              .title = "Advanced Machine Learning and Applications",
+              .institutions = "TU Berlin",
+              .areas = "AI-based Data Analysis, Foundations of AI",
+              .body = "Explainable AI, digital pathology and probabilistic models."}
+               .str());
+  fs.write("corpus/groups/reiss.md",
+           Md{.name = "Markus Reiß",
+              .title = "Mathematical Statistics",
+              .institutions = "HU Berlin",
+              .areas = "Foundations of AI",
+              .body = "Optimal estimators, tests and classifiers."}
+               .str());
+  fs.write("corpus/groups/noe.md",
+           Md{.name = "Frank Noé",
+              .title = "Artificial Intelligence for the Sciences",
+              .institutions = "FU Berlin",
+              .areas = "AI for Dynamical Systems",
+              .body = "Deep learning for molecular physics."}
+               .str());
+  fs.write("corpus/groups/eisert.md",
+           Md{.name = "Jens Eisert",
+              .title = "Quantum Information Theory",
+              .institutions = "FU Berlin",
+              .areas = "Foundations of AI",
+              .body = "Quantum computing; a joint seminar with colleagues in Zürich."}
+               .str());
+  fs.write("corpus/groups/conrad.md",
+           Md{.name = "Tim Conrad",
+              .title = "Mathematical Data Science and AI in Health",
+              .institutions = "ZIB",
+              .areas = "AI-based Data Analysis, AI for Dynamical Systems",
+              .body = "We simulate epidemics and disease dynamics."}
+               .str());
+  fs.write("corpus/groups/pokutta.md",
+           Md{.name = "Sebastian Pokutta",
+              .title = "Mathematical Optimization",
+              .institutions = "TU Berlin, Zuse Institute Berlin",
+              .areas = "Optimization for AI",
+              .body = "Optimization integrated with machine learning."}
+               .str());
+  fs.write("corpus/groups/fackeldey.md",
+           Md{.name = "Konstantin Fackeldey",
+              .title = "Molecular Modelling",
+              .institutions = "ZIB",
+              .areas = "AI-based Data Analysis",
+              .body = "Virtual screening together with Tim Conrad for drug development."}
+               .str());
+  fs.write("corpus/areas/optimization-for-ai.md",
+           Md{.type = "area",
+              .name = "Optimization for AI",
+              .body = "Optimizing the training of neural networks."}
+               .str());
+  return fs;
+}
+
+const Ids kGroups = {"groups/conrad", "groups/eisert",  "groups/fackeldey", "groups/mueller",
+                     "groups/noe",    "groups/pokutta", "groups/reiss"};
+
+// The fixture index, built once per process.
+const std::string& index_dir() {
+  static TempDir tmp;
+  static const std::string dir = [] {
+    IndexOptions o;
+    o.corpus_paths = {"corpus"};
+    o.index_dir = tmp.sub("index");
+    MemoryFileSystem fs = fixture_corpus();
+    IndexReport r = update_index(o, fs);
+    REQUIRE(r.failed.empty());
+    REQUIRE(r.documents == 8);
+    return o.index_dir;
+  }();
+  return dir;
+}
+
+SearchResult search(SearchOptions o) {
+  Searcher s(index_dir());
+  return s.search(o);
+}
+
+SearchResult search(const std::string& query, size_t limit = 100) {
+  SearchOptions o;
+  o.query = query;
+  o.limit = limit;
+  return search(o);
+}
+
+Ids ids_in_order(const SearchResult& r) {
+  Ids out;
+  for (const Hit& h : r.hits) out.push_back(h.doc.id);
+  return out;
+}
+
+Ids ids(const SearchResult& r) {
+  Ids out = ids_in_order(r);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Ids find(const std::string& query) { return ids(search(query)); }
+
+bool has(const Ids& v, const std::string& id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+struct QueryCase {
+  std::string query;
+  Ids expected;  // sorted
+};
+
+void check_queries(const std::vector<QueryCase>& cases) {
+  for (const QueryCase& c : cases) {
+    INFO("query: ", c.query);
+    SearchResult r = search(c.query);
+    CHECK(ids(r) == c.expected);
+    CHECK(r.total == c.expected.size());
+  }
+}
+
+TEST_CASE("searcher: accents and case are folded") {
+  check_queries({
+      {"muller", {"groups/mueller"}},
+      {"mueller", {"groups/mueller"}},
+      {"MÜLLER", {"groups/mueller"}},
+      {"Müller", {"groups/mueller"}},
+      {"MUELLER", {"groups/mueller"}},
+      {"reiss", {"groups/reiss"}},
+      {"Reiß", {"groups/reiss"}},
+      {"REISS", {"groups/reiss"}},
+      {"noe", {"groups/noe"}},
+      {"Noé", {"groups/noe"}},
+      {"NOE", {"groups/noe"}},
+      {"zurich", {"groups/eisert"}},
+      {"zuerich", {"groups/eisert"}},
+      {"Zürich", {"groups/eisert"}},
+      {"ZURICH", {"groups/eisert"}},
+  });
+}
+
+TEST_CASE("searcher: words match through their stems") {
+  check_queries({
+      {"epidemic", {"groups/conrad"}},
+      {"epidemics", {"groups/conrad"}},
+      {"simulating", {"groups/conrad"}},
+      {"classifier", {"groups/reiss"}},
+  });
+  const Ids optimizing = find("optimizing");
+  CHECK(has(optimizing, "groups/pokutta"));
+  CHECK(has(optimizing, "areas/optimization-for-ai"));
+  CHECK_FALSE(has(optimizing, "groups/mueller"));
+  CHECK(find("optimization") == optimizing);
+}
+
+TEST_CASE("searcher: phrases") {
+  check_queries({
+      {"\"machine learning\"", {"groups/mueller", "groups/pokutta"}},
+      {"\"learning machine\"", {}},
+      {"\"klaus robert muller\"", {"groups/mueller"}},
+      {"\"klaus robert mueller\"", {"groups/mueller"}},
+      {"\"Klaus-Robert Müller\"", {"groups/mueller"}},
+      {"\"seminar with colleagues in zuerich\"", {"groups/eisert"}},
+      {"\"mathematical optimization\"", {"groups/pokutta"}},
+      {"\"optimization mathematical\"", {}},
+  });
+}
+
+TEST_CASE("searcher: wildcards") {
+  check_queries({
+      {"pokut*", {"groups/pokutta"}},
+      {"epidem*", {"groups/conrad"}},
+      {"zzzz*", {}},
+  });
+  const Ids optim = find("optimi*");
+  CHECK(has(optim, "groups/pokutta"));
+  CHECK(has(optim, "areas/optimization-for-ai"));
+}
+
+TEST_CASE("searcher: name: and title: prefixes") {
+  check_queries({
+      {"name:muller", {"groups/mueller"}},
+      {"name:mueller", {"groups/mueller"}},
+      {"name:Müller", {"groups/mueller"}},
+      {"name:conrad", {"groups/conrad"}},  // fackeldey mentions Conrad in the body only
+      {"name:learning", {}},
+      {"title:learning", {"groups/mueller"}},
+      {"title:molecular", {"groups/fackeldey"}},
+      {"title:conrad", {}},
+      {"title:\"machine learning\"", {"groups/mueller"}},
+      {"NAME:reiss", {"groups/reiss"}},
+  });
+  CHECK(has(find("conrad"), "groups/fackeldey"));
+}
+
+TEST_CASE("searcher: boolean prefixes match case-insensitively and by full name") {
+  const Ids zib = {"groups/conrad", "groups/fackeldey", "groups/pokutta"};
+  const Ids found = {"groups/eisert", "groups/mueller", "groups/reiss"};
+  check_queries({
+      {"institution:zib", zib},
+      {"institution:ZIB", zib},
+      {"INSTITUTION:Zib", zib},
+      {"institution:\"Zuse Institute Berlin\"", zib},
+      {"institution:\"zuse-institut berlin\"", zib},
+      {"institution:\"TU Berlin\"", {"groups/mueller", "groups/pokutta"}},
+      {"institution:\"Technische Universität Berlin\"", {"groups/mueller", "groups/pokutta"}},
+      {"institution:\"fu berlin\"", {"groups/eisert", "groups/noe"}},
+      {"institution:nowhere", {}},
+      {"area:\"Foundations of AI\"", found},
+      {"area:\"foundations of ai\"", found},
+      {"area:\"optimization for ai\"", {"groups/pokutta"}},
+      {"type:area", {"areas/optimization-for-ai"}},
+      {"type:GROUP", kGroups},
+      {"quantum institution:\"fu berlin\"", {"groups/eisert"}},
+      {"learning area:\"Foundations of AI\"", {"groups/mueller"}},
+  });
+}
+
+TEST_CASE("searcher: filters OR within a facet and AND across facets") {
+  SearchOptions o;
+  o.limit = 100;
+  o.institutions = {"zib", "FU Berlin"};
+  CHECK(ids(search(o)) == Ids{"groups/conrad", "groups/eisert", "groups/fackeldey", "groups/noe",
+                              "groups/pokutta"});
+  o.institutions = {"Zuse Institute Berlin"};
+  CHECK(ids(search(o)) == Ids{"groups/conrad", "groups/fackeldey", "groups/pokutta"});
+  o.institutions = {"fu berlin"};
+  o.areas = {"foundations of ai"};
+  CHECK(ids(search(o)) == Ids{"groups/eisert"});
+  o.institutions = {"fu berlin", "tu berlin"};
+  o.areas = {"Foundations of AI", "Optimization for AI"};
+  CHECK(ids(search(o)) == Ids{"groups/eisert", "groups/mueller", "groups/pokutta"});
+  o.institutions = {};
+  o.areas = {};
+  o.types = {"Area"};
+  CHECK(ids(search(o)) == Ids{"areas/optimization-for-ai"});
+  // Filters apply to a query too.
+  o.types = {};
+  o.query = "learning";
+  o.institutions = {"TU Berlin"};
+  CHECK(ids(search(o)) == Ids{"groups/mueller", "groups/pokutta"});
+  o.institutions = {"HU Berlin"};
+  CHECK(ids(search(o)).empty());
+}
+
+TEST_CASE("searcher: an empty query lists every document that passes the filters") {
+  SearchOptions o;
+  o.limit = 100;
+  SearchResult all = search(o);
+  CHECK(all.total == 8);
+  CHECK(all.hits.size() == 8);
+  o.query = "   ";
+  CHECK(search(o).total == 8);
+  o.institutions = {"tu berlin"};
+  SearchResult tu = search(o);
+  CHECK(ids(tu) == Ids{"groups/mueller", "groups/pokutta"});
+  CHECK(tu.total == 2);
+  CHECK_FALSE(tu.corrected_query.has_value());
+}
+
+TEST_CASE("searcher: name and title hits rank above body-only hits") {
+  struct Case {
+    std::string query;
+    std::string first;
+    std::string later;
+  };
+  const std::vector<Case> cases = {
+      {"conrad", "groups/conrad", "groups/fackeldey"},      // name vs body
+      {"molecular", "groups/fackeldey", "groups/noe"},      // title vs body
+      {"statistics", "groups/reiss", ""},
+      {"learning", "groups/mueller", "groups/noe"},         // title vs body
+  };
+  for (const Case& c : cases) {
+    INFO("query: ", c.query);
+    Ids order = ids_in_order(search(c.query));
+    REQUIRE_FALSE(order.empty());
+    CHECK(order.front() == c.first);
+    if (!c.later.empty()) CHECK(has(order, c.later));
+  }
+}
+
+TEST_CASE("searcher: equal scores are ordered by id, the same way every time") {
+  // Identical documents; "b" is indexed first, so it has the lower docid.
+  TempDir tmp;
+  MemoryFileSystem fs;
+  const std::string same =
+      Md{.type = "area", .name = "Same Name", .body = "Identical words here."}.str();
+  fs.write("c/b.md", same);
+  fs.write("c/d.md", same);
+  IndexOptions o;
+  o.corpus_paths = {"c"};
+  o.index_dir = tmp.sub("index");
+  update_index(o, fs);
+  fs.write("c/a.md", same);
+  fs.write("c/c.md", same);
+  REQUIRE(update_index(o, fs).added == 2);
+
+  Searcher s(o.index_dir);
+  for (const char* query : {"identical", "", "same name"}) {
+    INFO("query: ", std::string(query));
+    SearchOptions so;
+    so.query = query;
+    SearchResult first = s.search(so);
+    CHECK(ids_in_order(first) == Ids{"a", "b", "c", "d"});
+    for (int i = 0; i < 3; ++i) CHECK(ids_in_order(s.search(so)) == ids_in_order(first));
+    if (first.hits.size() == 4) CHECK(first.hits[0].score == first.hits[3].score);
+  }
+}
+
+TEST_CASE("searcher: paging with offset and limit, total exact") {
+  const SearchResult all = search("", 100);
+  REQUIRE(all.hits.size() == 8);
+  Ids paged;
+  for (size_t offset = 0; offset < 10; offset += 3) {
+    INFO("offset ", offset);
+    SearchOptions o;
+    o.offset = offset;
+    o.limit = 3;
+    SearchResult page = search(o);
+    CHECK(page.total == 8);
+    CHECK(page.offset == offset);
+    CHECK(page.limit == 3);
+    CHECK(page.hits.size() == std::min<size_t>(3, offset < 8 ? 8 - offset : 0));
+    for (size_t i = 0; i < page.hits.size(); ++i) CHECK(page.hits[i].rank == offset + i + 1);
+    for (const Hit& h : page.hits) paged.push_back(h.doc.id);
+  }
+  CHECK(paged == ids_in_order(all));
+
+  // The same for a ranked query.
+  const SearchResult ranked = search("ai", 100);
+  Ids ranked_paged;
+  for (size_t offset = 0; offset < ranked.total; offset += 2) {
+    SearchOptions o;
+    o.query = "ai";
+    o.offset = offset;
+    o.limit = 2;
+    SearchResult page = search(o);
+    CHECK(page.total == ranked.total);
+    for (const Hit& h : page.hits) ranked_paged.push_back(h.doc.id);
+  }
+  CHECK(ranked_paged == ids_in_order(ranked));
+  CHECK(ranked.total == ranked.hits.size());
+}
+
+TEST_CASE("searcher: did-you-mean for misspelled words only") {
+  struct Case {
+    std::string query;
+    std::optional<std::string> corrected;
+  };
+  const std::vector<Case> cases = {
+      {"pathalogy", "pathology"},
+      {"mathematical statistcs", "mathematical statistics"},
+      {"pathology", std::nullopt},
+      {"epidemic", std::nullopt},     // not itself a term, but its stem matches
+      {"optimizing", std::nullopt},
+      {"muller", std::nullopt},
+      {"mueller", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    INFO("query: ", c.query);
+    SearchResult r = search(c.query);
+    CHECK(r.corrected_query == c.corrected);
+  }
+  CHECK(search("pathalogy").total == 0);
+  CHECK(search("pathology").total == 1);
+}
+
+TEST_CASE("searcher: hostile queries never throw") {
+  const std::vector<std::string> queries = {
+      "\"unbalanced quote",
+      "unbalanced \"quote",
+      "\"",
+      "AND OR NOT",
+      "AND",
+      "NOT",
+      "learning AND",
+      "OR learning",
+      "((((",
+      "))))",
+      "(learning",
+      "title:",
+      "name:",
+      "institution:",
+      "area:\"",
+      "*",
+      "-",
+      "+",
+      "- - -",
+      "NEAR/3",
+      "learning NEAR/abc machine",
+      "a\0b"s,
+      "\0"s,
+      "le\xFF\xFE" "arning",
+      "\xC3",
+      "\xF0\x9F\x98",
+      "🙂 ☃",
+      "__",
+      "title:title:title:",
+      "institution:\"\"",
+      std::string(10000, 'a'),
+      [] {
+        std::string q;
+        while (q.size() < 10000) q += "learning OR (\"machine ";
+        return q;
+      }(),
+      [] {
+        std::string q;
+        while (q.size() < 10000) q += "x* ";
+        return q;
+      }(),
+  };
+  for (const std::string& q : queries) {
+    INFO("query: ", q.substr(0, 60));
+    SearchOptions o;
+    o.query = q;
+    SearchResult r;
+    CHECK_NOTHROW(r = search(o));
+    CHECK(r.query == q);
+    CHECK(r.total == r.hits.size());
+    for (const Hit& h : r.hits) CHECK(is_valid_utf8(h.snippet));
+  }
+  // Broken syntax still finds the plain words.
+  CHECK(has(find("\"machine learning"), "groups/mueller"));
+  CHECK(has(find("learning AND"), "groups/mueller"));
+  CHECK(find("muller\0reiss"s) == Ids{"groups/mueller", "groups/reiss"});
+}
+
+TEST_CASE("searcher: plain-words syntax reads operators as words") {
+  SearchOptions o;
+  o.limit = 100;
+  o.query = "quantum -computing";
+  // As query language, "-computing" excludes the only quantum document.
+  CHECK(ids(search(o)).empty());
+  o.syntax = SearchOptions::Syntax::kPlainWords;
+  CHECK(ids(search(o)) == Ids{"groups/eisert"});
+  o.query = "Do epidemics NOT spread in Zürich?";
+  CHECK(ids(search(o)) == Ids{"groups/conrad", "groups/eisert"});
+  o.query = "title:learning";  // no field syntax either: the words title and learning
+  CHECK(has(ids(search(o)), "groups/noe"));
+  o.query = "\"((( AND";
+  CHECK_NOTHROW(search(o));
+}
+
+TEST_CASE("searcher: documents off fills only the ids") {
+  SearchOptions o;
+  o.query = "learning";
+  o.limit = 100;
+  const SearchResult full = search(o);
+  o.documents = false;
+  const SearchResult bare = search(o);
+  CHECK(ids_in_order(bare) == ids_in_order(full));
+  CHECK(bare.total == full.total);
+  for (const Hit& h : bare.hits) {
+    CHECK_FALSE(h.doc.id.empty());
+    CHECK(h.doc.name.empty());
+    CHECK(h.doc.text.empty());
+    CHECK(h.snippet.empty());
+  }
+}
+
+TEST_CASE("searcher: hits carry snippets highlighting the matched words") {
+  SearchResult r = search("zurich");
+  REQUIRE(r.hits.size() == 1);
+  const Hit& h = r.hits[0];
+  CHECK(h.rank == 1);
+  CHECK(h.score > 0);
+  CHECK(h.doc.name == "Jens Eisert");
+  CHECK(h.snippet == "Quantum computing; a joint seminar with colleagues in Zürich.");
+  REQUIRE(h.highlights.size() == 1);
+  CHECK(h.snippet.substr(h.highlights[0].first,
+                         h.highlights[0].second - h.highlights[0].first) == "Zürich");
+
+  SearchResult s = search("epidemic");
+  REQUIRE(s.hits.size() == 1);
+  REQUIRE(s.hits[0].highlights.size() == 1);
+  const auto [b, e] = s.hits[0].highlights[0];
+  CHECK(s.hits[0].snippet.substr(b, e - b) == "epidemics");
+
+  SearchOptions o;
+  o.query = "zurich";
+  o.snippets = false;
+  SearchResult plain = search(o);
+  REQUIRE(plain.hits.size() == 1);
+  CHECK(plain.hits[0].snippet.empty());
+  CHECK(plain.hits[0].highlights.empty());
+}
+
+TEST_CASE("searcher: a missing index throws kNotFound") {
+  TempDir tmp;
+  for (const std::string& dir : {tmp.sub("none"), tmp.path()}) {
+    INFO("dir: ", dir);
+    try {
+      Searcher s(dir);
+      FAIL("no exception");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kNotFound);
+    }
+  }
+}
+
+TEST_CASE("searcher: get returns a stored document or throws kNotFound") {
+  Searcher s(index_dir());
+  CHECK(s.document_count() == 8);
+  Document d = s.get("groups/pokutta");
+  CHECK(d.id == "groups/pokutta");
+  CHECK(d.name == "Sebastian Pokutta");
+  CHECK(d.institutions == std::vector<std::string>{"TU Berlin", "ZIB"});
+  CHECK(d.areas == std::vector<std::string>{"Optimization for AI"});
+  CHECK(d.path == "corpus/groups/pokutta.md");
+  CHECK(d.text == "Optimization integrated with machine learning.");
+  for (const char* id : {"groups/nobody", "", "pokutta", "groups/pokutta.md", "groups"}) {
+    INFO("id: ", std::string(id));
+    try {
+      s.get(id);
+      FAIL("no exception");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kNotFound);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace resdex
