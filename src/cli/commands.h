@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/searcher.h"
+
 namespace resdex::cli {
 
 // Exit codes (also in README and the man page).
@@ -19,10 +21,14 @@ using Runner = std::function<int()>;
 Runner add_index_command(CLI::App& app);
 Runner add_search_command(CLI::App& app);
 Runner add_show_command(CLI::App& app);
+Runner add_eval_command(CLI::App& app);
 
 // Runs `body`, turning resdex::Error and any other exception into a message
 // on stderr and an exit code.
 int guarded(const std::function<int()>& body);
+
+// --bm25-k1, --bm25-b and the pseudo-relevance feedback options.
+void add_ranking_options(CLI::App& cmd, RankingOptions& ranking);
 
 // Whether to colour output on stdout for --color auto|always|never.
 bool use_color(const std::string& when);

@@ -27,6 +27,8 @@ const CommandInfo kCommands[] = {
     {"index", "Build or update the index from the corpus", add_index_command},
     {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
     {"show", "Print one whole document", add_show_command},
+    {"eval", "Score the ranking against judged queries (nDCG@10, MAP, Recall@100, MRR)",
+     add_eval_command},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -72,6 +74,45 @@ int guarded(const std::function<int()>& body) {
     fmt::print(stderr, "resdex: internal error: {}\n", e.what());
     return kExitFailure;
   }
+}
+
+void add_ranking_options(CLI::App& cmd, RankingOptions& r) {
+  cmd.add_option("--weighting", r.scheme, "Weighting scheme")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bm25", "bm25+", "pl2", "dlh", "lm"}))
+      ->group("Ranking");
+  cmd.add_option("--exact-weight", r.exact_weight,
+                 "Weight of exact (unstemmed) word matches on top of stems (plain syntax; 0: off)")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_option("--title-weight", r.title_weight,
+                 "Weight of the title matched as a field of its own (plain syntax; 0: off)")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_flag("--stopwords", r.stopwords, "Drop English stop words from plain-words queries")
+      ->group("Ranking");
+  cmd.add_option("--bm25-k1", r.k1, "BM25 term-frequency saturation")->capture_default_str()->group("Ranking");
+  cmd.add_option("--bm25-b", r.b, "BM25 length normalisation (0..1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->group("Ranking");
+  cmd.add_option("--proximity-weight", r.proximity_weight,
+                 "Weight of neighbouring query words found close together (plain syntax; 0: off)")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_option("--proximity-window", r.proximity_window, "Window, in words, for --proximity-weight")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_option("--feedback-docs", r.feedback_docs,
+                 "Pseudo-relevance feedback: expand the query from this many top hits (0: off)")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_option("--feedback-terms", r.feedback_terms, "Expansion terms taken from them")
+      ->capture_default_str()
+      ->group("Ranking");
+  cmd.add_option("--feedback-weight", r.feedback_weight, "Weight of the expansion terms")
+      ->capture_default_str()
+      ->group("Ranking");
 }
 
 bool use_color(const std::string& when) {

@@ -1,6 +1,11 @@
-// resdex search: ranked hits with snippets and facet counts.
+// resdex search: ranked hits with snippets and facet counts; --batch runs a
+// file of queries in one process.
+#include <fmt/format.h>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/evaluation.h"
+#include "core/file_system.h"
 #include "core/searcher.h"
 #include "output/result_printer.h"
 
@@ -13,6 +18,11 @@ Runner add_search_command(CLI::App& app) {
     std::vector<std::string> words;
     bool json = false;
     std::string color = "auto";
+    std::string batch;
+    std::string format = "trec";
+    std::string syntax;
+    std::string run_tag = "resdex";
+    RankingOptions ranking;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("search");
@@ -37,6 +47,19 @@ Runner add_search_command(CLI::App& app) {
   cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_option("--batch", args->batch,
+                  "Run every query of a JSONL file ({\"_id\", \"text\"} lines) in one process")
+      ->type_name("QUERIES.jsonl");
+  cmd->add_option("--format", args->format,
+                  "Output of --batch: trec (qid Q0 docid rank score tag) or json (one object per query)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trec", "json"}));
+  cmd->add_option("--syntax", args->syntax,
+                  "How to read queries: query (operators, phrases, fields; the default) or plain "
+                  "(a bag of words; the default for --batch)")
+      ->check(CLI::IsMember({"query", "plain"}));
+  add_ranking_options(*cmd, args->ranking);
+  cmd->add_option("--tag", args->run_tag, "Run tag in TREC output")->capture_default_str();
   cmd->add_option("query", args->words, "Query words; several arguments are joined with spaces")
       ->type_name("QUERY...");
   cmd->footer(
@@ -49,13 +72,48 @@ Runner add_search_command(CLI::App& app) {
       "  resdex search --institution \"FU Berlin\" stochastic\n"
       "  resdex search --institution zib --institution wias --area \"Foundations of AI\"\n"
       "  resdex search name:muller\n"
-      "  resdex search 'optimi* AND NOT quantum' --json");
+      "  resdex search 'optimi* AND NOT quantum' --json\n"
+      "  resdex search --index idx --batch queries.jsonl --format trec --limit 100 > run.trec");
 
   return [args]() {
+    if (!args->batch.empty()) {
+      if (!args->words.empty())
+        throw Error(Error::Kind::kUsage, "give either --batch or a query, not both");
+      SearchOptions opt = args->options;
+      opt.syntax = args->syntax == "query" ? SearchOptions::Syntax::kQueryLanguage
+                                           : SearchOptions::Syntax::kPlainWords;
+      opt.facets = args->format == "json";
+      opt.exact_total = args->format == "json";
+      opt.snippets = args->format == "json";
+      opt.documents = args->format == "json";
+      DiskFileSystem fs;
+      std::vector<BatchQuery> queries = read_queries(fs, args->batch);
+      Searcher searcher(args->index_dir, args->ranking);
+      auto printer = make_json_printer(stdout);
+      std::string out;
+      for (const BatchQuery& q : queries) {
+        opt.query = q.text;
+        SearchResult result = searcher.search(opt);
+        if (args->format == "json") {
+          result.query = q.id;
+          printer->search(result);
+          continue;
+        }
+        for (const Hit& h : result.hits)
+          out += fmt::format("{} Q0 {} {} {:.6f} {}\n", q.id, h.doc.id, h.rank, h.score, args->run_tag);
+        if (out.size() > (1 << 16)) {
+          std::fwrite(out.data(), 1, out.size(), stdout);
+          out.clear();
+        }
+      }
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return kExitOk;
+    }
+    if (args->syntax == "plain") args->options.syntax = SearchOptions::Syntax::kPlainWords;
     std::string query;
     for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
     args->options.query = query;
-    Searcher searcher(args->index_dir);
+    Searcher searcher(args->index_dir, args->ranking);
     SearchResult result = searcher.search(args->options);
     auto printer = args->json ? make_json_printer(stdout)
                               : make_text_printer(stdout, TextStyle{use_color(args->color)});

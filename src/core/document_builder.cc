@@ -10,7 +10,7 @@ namespace resdex {
 
 using json = nlohmann::json;
 
-DocumentBuilder::DocumentBuilder(const TextNormalizer& norm) : norm_(norm), stemmer_("english") {
+DocumentBuilder::DocumentBuilder(const TextNormalizer& norm) : norm_(norm), stemmer_(schema::kStemmer) {
   termgen_.set_stemmer(stemmer_);
   termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
 }

@@ -25,6 +25,9 @@ namespace schema {
 inline constexpr int kVersion = 1;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
+// The Snowball stemmer applied to indexed words and to query words.
+inline constexpr const char* kStemmer = "english";
+
 // Value slots.
 enum Slot : Xapian::valueno {
   kSlotId = 0,            // document id; breaks ranking ties stably

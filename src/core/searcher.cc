@@ -1,6 +1,8 @@
 #include "core/searcher.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include <xapian.h>
 
@@ -10,6 +12,7 @@
 #include "core/index_location.h"
 #include "core/schema.h"
 #include "core/snippet.h"
+#include "core/stopwords.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -58,7 +61,7 @@ struct Searcher::Impl {
   Xapian::QueryParser make_parser() {
     Xapian::QueryParser qp;
     qp.set_database(db);
-    qp.set_stemmer(Xapian::Stem("english"));
+    qp.set_stemmer(Xapian::Stem(schema::kStemmer));
     qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
     qp.set_max_expansion(kMaxWildcardExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
     for (const schema::TextField& f : schema::kTextFields) qp.add_prefix(f.name, f.prefix);
@@ -82,12 +85,7 @@ struct Searcher::Impl {
       try {
         query = qp.parse_query(folded, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
       } catch (const Xapian::QueryParserError&) {
-        // Plain folded words, each matching its stem.
-        std::vector<Xapian::Query> words;
-        Xapian::Stem stem("english");
-        for (const Token& t : norm.tokenize(text))
-          words.emplace_back("Z" + stem(t.folded));
-        return Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
+        return plain_words(text);
       }
     }
     // Xapian suggests a spelling for any word that is not itself a term,
@@ -103,10 +101,89 @@ struct Searcher::Impl {
     return query;
   }
 
+  // Every word of `text` but stop words matched on its stem, weighted by
+  // how often it occurs in the query. A query of stop words only keeps them.
+  Xapian::Query plain_words(const std::string& text) {
+    Xapian::Stem stem(schema::kStemmer);
+    std::map<std::string, Xapian::termcount> wqf, stopped;
+    std::vector<std::string> sequence;  // the non-stop words in order, unstemmed
+    for (const Token& t : norm.tokenize(text)) {
+      bool stop = ranking.stopwords && is_stopword(t.folded);
+      ++(stop ? stopped : wqf)["Z" + stem(t.folded)];
+      if (!stop) sequence.push_back(t.folded);
+    }
+    if (wqf.empty()) wqf = std::move(stopped);
+    std::vector<Xapian::Query> words;
+    for (const auto& [term, n] : wqf) words.emplace_back(term, n);
+    Xapian::Query bag(Xapian::Query::OP_OR, words.begin(), words.end());
+    if (ranking.title_weight > 0) {
+      std::vector<Xapian::Query> titles;
+      for (const auto& [term, n] : wqf) titles.emplace_back("ZS" + term.substr(1), n);
+      bag = Xapian::Query(Xapian::Query::OP_OR, bag,
+                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                        Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end()),
+                                        ranking.title_weight));
+    }
+    if (ranking.exact_weight > 0 && !sequence.empty()) {
+      std::vector<Xapian::Query> exact;
+      for (const std::string& w : sequence) exact.emplace_back(w);
+      bag = Xapian::Query(Xapian::Query::OP_OR, bag,
+                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                        Xapian::Query(Xapian::Query::OP_OR, exact.begin(), exact.end()),
+                                        ranking.exact_weight));
+    }
+    if (ranking.proximity_weight <= 0 || sequence.size() < 2) return bag;
+    std::vector<Xapian::Query> pairs;
+    for (size_t i = 0; i + 1 < sequence.size(); ++i) {
+      Xapian::Query pair[] = {Xapian::Query(sequence[i]), Xapian::Query(sequence[i + 1])};
+      pairs.emplace_back(Xapian::Query::OP_NEAR, pair, pair + 2, ranking.proximity_window);
+    }
+    Xapian::Query near(Xapian::Query::OP_OR, pairs.begin(), pairs.end());
+    return Xapian::Query(Xapian::Query::OP_OR, bag,
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
+  }
+
   Xapian::Query filter(const std::string& prefix, const std::vector<std::string>& values) {
     std::vector<Xapian::Query> terms;
     for (const std::string& v : values) terms.emplace_back(schema::boolean_term(prefix, v, norm));
     return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+  }
+
+  // The folded stems of the query's trailing wildcards ("biomark*" ->
+  // "biomark"), for highlighting.
+  std::vector<std::string> wildcard_stems(const std::string& query) {
+    std::vector<std::string> out;
+    std::string folded = norm.fold(query);
+    for (const Token& t : norm.tokenize(folded))
+      if (t.end < folded.size() && folded[t.end] == '*') out.push_back(t.folded);
+    return out;
+  }
+
+  // Pseudo-relevance feedback: the query ORed with the best terms of its
+  // own top hits (stems of the body text only: no prefixed or boolean
+  // terms, no terms already in the query).
+  Xapian::Query expand(Xapian::Enquire& enquire, const Xapian::Query& query) {
+    enquire.set_query(query);
+    Xapian::MSet top = enquire.get_mset(0, ranking.feedback_docs);
+    if (top.empty()) return query;
+    Xapian::RSet rset;
+    for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
+    struct StemsOnly : Xapian::ExpandDecider {
+      std::set<std::string> exclude;
+      bool operator()(const std::string& term) const override {
+        return term.size() > 2 && term[0] == 'Z' && !(term[1] >= 'A' && term[1] <= 'Z') &&
+               !exclude.count(term);
+      }
+    } decider;
+    for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+      decider.exclude.insert(*t);
+    Xapian::ESet eset = enquire.get_eset(ranking.feedback_terms, rset, &decider);
+    if (eset.empty()) return query;
+    std::vector<Xapian::Query> terms;
+    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+    Xapian::Query extra(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    return Xapian::Query(Xapian::Query::OP_OR, query,
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, extra, ranking.feedback_weight));
   }
 
   SearchResult search_once(const SearchOptions& opt) {
@@ -115,8 +192,10 @@ struct Searcher::Impl {
     result.offset = opt.offset;
     result.limit = opt.limit;
 
-    Xapian::Query query =
-        blank(opt.query) ? Xapian::Query::MatchAll : parse(opt.query, &result.corrected_query);
+    Xapian::Query query = blank(opt.query) ? Xapian::Query::MatchAll
+                          : opt.syntax == SearchOptions::Syntax::kPlainWords
+                              ? plain_words(opt.query)
+                              : parse(opt.query, &result.corrected_query);
     std::vector<Xapian::Query> filters;
     if (!opt.institutions.empty())
       filters.push_back(filter(schema::facet(schema::FacetId::kInstitution).prefix, opt.institutions));
@@ -128,8 +207,18 @@ struct Searcher::Impl {
                             Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
 
     Xapian::Enquire enquire(db);
+    if (ranking.scheme == "bm25+")
+      enquire.set_weighting_scheme(Xapian::BM25PlusWeight(ranking.k1, 0, 1, ranking.b, 0.5, 1.0));
+    else if (ranking.scheme == "pl2")
+      enquire.set_weighting_scheme(Xapian::PL2Weight());
+    else if (ranking.scheme == "dlh")
+      enquire.set_weighting_scheme(Xapian::DLHWeight());
+    else if (ranking.scheme == "lm")
+      enquire.set_weighting_scheme(Xapian::LMWeight(0, Xapian::Weight::DIRICHLET_SMOOTHING, 1000));
+    else
+      enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
+    if (ranking.feedback_docs > 0 && !blank(opt.query)) query = expand(enquire, query);
     enquire.set_query(query);
-    enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
     enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
 
     std::vector<std::unique_ptr<FacetCounter>> counters;
@@ -140,19 +229,27 @@ struct Searcher::Impl {
       }
     }
     // Exact totals and facet counts need every match looked at.
-    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, db.get_doccount());
+    Xapian::doccount check = opt.facets || opt.exact_total ? db.get_doccount() : 0;
+    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check);
     result.total = mset.get_matches_estimated();
 
+    std::vector<std::string> wildcards;
+    if (opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
     size_t rank = opt.offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
       Hit hit;
       hit.rank = ++rank;
       hit.score = it.get_weight();
+      if (!opt.documents) {
+        hit.doc.id = it.get_document().get_value(schema::kSlotId);
+        result.hits.push_back(std::move(hit));
+        continue;
+      }
       hit.doc = decode_data(it.get_document().get_data());
       if (opt.snippets) {
         std::vector<std::string> terms(enquire.get_matching_terms_begin(it),
                                        enquire.get_matching_terms_end(it));
-        Snippet s = Highlighter(norm, terms).make(hit.doc.text, opt.snippet_length);
+        Snippet s = Highlighter(norm, terms, wildcards).make(hit.doc.text, opt.snippet_length);
         hit.snippet = std::move(s.text);
         hit.highlights = std::move(s.highlights);
       }

@@ -12,9 +12,14 @@
 namespace resdex {
 
 struct SearchOptions {
-  // The user's query in Xapian's query language; empty lists every
-  // document that passes the filters.
+  // The user's query; empty lists every document that passes the filters.
   std::string query;
+  // kQueryLanguage reads `query` with Xapian's QueryParser (operators,
+  // phrases, fields). kPlainWords reads it as a bag of words, each matched
+  // on its stem: for natural-language queries such as claims or questions,
+  // where "-" or "NOT" are not operators.
+  enum class Syntax { kQueryLanguage, kPlainWords };
+  Syntax syntax = Syntax::kQueryLanguage;
   // Filters: values of one facet are ORed, different facets ANDed. Values
   // match case-insensitively, institutions by short or full name.
   std::vector<std::string> institutions;
@@ -24,14 +29,41 @@ struct SearchOptions {
   size_t limit = 10;
   // Approximate snippet length in bytes.
   size_t snippet_length = 200;
+  // Facet counts need every match examined; without them, and without
+  // exact_total, `total` is Xapian's estimate and the search is faster.
   bool facets = true;
+  bool exact_total = true;
   bool snippets = true;
+  // Load each hit's stored document; false fills only Hit::doc.id.
+  bool documents = true;
 };
 
-// BM25 parameters (Xapian's BM25Weight).
+// How hits are scored. BM25 (Xapian's BM25Weight), optionally with
+// pseudo-relevance feedback: the top `feedback_docs` hits of a first pass
+// give `feedback_terms` expansion terms (Xapian's ESet), added to the query
+// at `feedback_weight` times their own weight.
 struct RankingOptions {
+  // "bm25", "bm25+" (BM25PlusWeight), "pl2", "dlh", "lm" (Dirichlet).
+  std::string scheme = "bm25";
   double k1 = 1.2;
   double b = 0.75;
+  // Plain-words queries also match each word's exact (unstemmed) form,
+  // at this weight; 0 turns it off.
+  double exact_weight = 0;
+  // Plain-words queries also match the title as a field of its own (its
+  // own BM25 statistics), at this weight; 0 turns it off.
+  double title_weight = 0;
+  // Drop English stop words from plain-words queries.
+  bool stopwords = false;
+  // Proximity: each pair of neighbouring query words (stop words left out)
+  // found within `proximity_window` words of each other in a document adds
+  // `proximity_weight` times the pair's BM25 weight. Plain-words queries
+  // only; 0 turns it off.
+  double proximity_weight = 0;
+  unsigned proximity_window = 8;
+  unsigned feedback_docs = 0;   // 0: no feedback
+  unsigned feedback_terms = 10;
+  double feedback_weight = 0.5;
 };
 
 class Searcher {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/schema.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -21,10 +22,16 @@ std::string_view strip_prefix(std::string_view term) {
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+// True if text[at] is inside a UTF-8 sequence, where no cut may fall.
+bool inside_char(std::string_view text, size_t at) {
+  return at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
+}
+
 }  // namespace
 
-Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms)
-    : norm_(norm), stemmer_("english") {
+Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms,
+                         const std::vector<std::string>& wildcards)
+    : norm_(norm), stemmer_(schema::kStemmer), wildcards_(wildcards) {
   for (const std::string& term : terms) {
     if (term.empty()) continue;
     if (term[0] == 'Z') {
@@ -38,6 +45,8 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
 }
 
 bool Highlighter::matches(std::string_view word, std::string_view folded) const {
+  for (const std::string& w : wildcards_)
+    if (folded.size() >= w.size() && folded.compare(0, w.size(), w) == 0) return true;
   if (words_.empty() && stems_.empty()) return false;
   std::string f(folded);
   if (words_.count(f) || (!stems_.empty() && stems_.count(stemmer_(f)))) return true;
@@ -90,7 +99,11 @@ Snippet Highlighter::mark_all(std::string_view text) const {
 
 Snippet Highlighter::make(std::string_view text, size_t length) const {
   std::vector<Token> tokens = norm_.tokenize(text);
-  if (tokens.empty()) return render(text, 0, std::min(text.size(), length), false, false);
+  if (tokens.empty()) {
+    size_t end = std::min(text.size(), length);
+    while (end > 0 && inside_char(text, end)) --end;
+    return render(text, 0, end, false, end < text.size());
+  }
 
   // Matching words and an id per distinct matching form.
   std::vector<size_t> hits;        // indexes into tokens
@@ -150,6 +163,7 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   while (end < text.size() && !is_space(static_cast<unsigned char>(text[end])) &&
          (last + 1 >= tokens.size() || end < tokens[last + 1].begin) && end - begin < length + 8)
     ++end;
+  while (end > tokens[last].end && inside_char(text, end)) --end;
   bool at_end = last + 1 >= tokens.size();
   if (at_end) end = text.size();
   return render(text, begin, end, begin > 0, !at_end);

@@ -29,7 +29,11 @@ class Highlighter {
   // `terms` are the terms a document matched on, as Enquire reports them:
   // plain words, "Z"-prefixed stems and field-prefixed terms (for which the
   // word without its upper-case prefix is highlighted).
-  Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms);
+  // `wildcards` are the folded stems of trailing wildcards in the query
+  // ("biomark" for biomark*): Xapian does not report the terms a wildcard
+  // matched, so words starting with one are highlighted.
+  Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms,
+              const std::vector<std::string>& wildcards = {});
 
   // True if the word text[begin, end) matches one of the terms.
   bool matches(std::string_view word, std::string_view folded) const;
@@ -53,6 +57,7 @@ class Highlighter {
   Xapian::Stem stemmer_;
   std::set<std::string> words_;
   std::set<std::string> stems_;
+  std::vector<std::string> wildcards_;
 };
 
 }  // namespace resdex
