@@ -18,13 +18,22 @@ Runner add_index_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("index");
   cmd->add_option("--corpus", args->corpus,
-                  "Corpus directory of *.md files, or a file (repeatable; default: corpus)")
+                  "Corpus directory of *.md files, a .jsonl or .jsonl.gz file, or - for JSONL on "
+                  "standard input (repeatable; default: corpus)")
       ->type_name("PATH");
   cmd->add_option("--index", args->options.index_dir, "Index directory")
       ->type_name("DIR")
       ->capture_default_str();
   cmd->add_flag("--rebuild", args->options.rebuild,
                 "Build a fresh index and swap it in, instead of updating the current one");
+  cmd->add_option("--shards", args->options.shards,
+                  "Write the index as N Xapian shards searched as one (0: keep the current count)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--threads", args->options.threads,
+                  "Writer threads for a full build (0: one per core)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 16));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "Print no summary; problems still go to stderr");
   cmd->footer(
@@ -34,7 +43,9 @@ Runner add_index_command(CLI::App& app) {
       "Examples:\n"
       "  resdex index\n"
       "  resdex index --corpus corpus --index /tmp/idx --json\n"
-      "  resdex index --rebuild");
+      "  resdex index --rebuild\n"
+      "  resdex index --corpus abstracts.jsonl.gz --index abstracts\n"
+      "  zcat part-*.jsonl.gz | resdex index --corpus - --index abstracts --shards 4");
 
   return [args]() {
     if (!args->corpus.empty()) args->options.corpus_paths = args->corpus;

@@ -71,12 +71,24 @@ std::string IndexLocation::prepare_next() const {
   return next;
 }
 
-void IndexLocation::switch_to(const std::string& generation) const {
-  std::string name = fs::path(generation).filename().string();
+std::vector<std::string> IndexLocation::shards(const std::string& generation) const {
+  std::ifstream in(generation + "/XAPIANDB");
+  if (!in) return {generation};
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string type, path;
+    if (words >> type >> path && (type == "auto" || type == "glass"))
+      out.push_back(path[0] == '/' ? path : generation + "/" + path);
+  }
+  return out;
+}
+
+void IndexLocation::write_stub(const std::string& text) const {
   std::string tmp = stub_path() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw Error(Error::Kind::kIo, "cannot write '" + tmp + "': " + std::strerror(errno));
-  std::string text = "auto " + name + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   int saved = errno;
@@ -91,6 +103,10 @@ void IndexLocation::switch_to(const std::string& generation) const {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+void IndexLocation::switch_to(const std::string& generation) const {
+  write_stub("auto " + fs::path(generation).filename().string() + "\n");
 }
 
 void IndexLocation::remove_stale() const {

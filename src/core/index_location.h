@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <xapian.h>
 
@@ -25,6 +26,14 @@ class IndexLocation {
 
   // Path of the current generation named by the stub, or "" if none.
   std::string current() const;
+
+  // The Xapian databases of a generation: the generation itself, or, for a
+  // sharded one, the local databases its own stub lists.
+  std::vector<std::string> shards(const std::string& generation) const;
+
+  // Writes `text` as this directory's stub, atomically (a temporary file,
+  // fsync, rename).
+  void write_stub(const std::string& text) const;
 
   // A fresh, empty path for the next generation (leftovers of an earlier
   // run that crashed before switching are removed).

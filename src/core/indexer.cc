@@ -24,23 +24,34 @@ namespace resdex {
 namespace {
 
 struct Indexed {
-  Xapian::docid docid;
+  Xapian::docid docid;  // within its shard
+  size_t shard;
   std::string hash;
   std::string source;
 };
 
 // id -> what the index holds for it, read from the value streams (no
-// document is loaded).
-std::unordered_map<std::string, Indexed> read_state(const Xapian::Database& db) {
-  std::unordered_map<std::string, Indexed> state;
+// document is loaded). Adds to *state the documents of `db`, shard `shard`.
+void read_state(const Xapian::Database& db, size_t shard,
+                std::unordered_map<std::string, Indexed>* state) {
   std::unordered_map<Xapian::docid, std::string> hashes, sources;
   for (auto v = db.valuestream_begin(schema::kSlotHash); v != db.valuestream_end(schema::kSlotHash); ++v)
     hashes.emplace(v.get_docid(), *v);
   for (auto v = db.valuestream_begin(schema::kSlotSource); v != db.valuestream_end(schema::kSlotSource); ++v)
     sources.emplace(v.get_docid(), *v);
   for (auto v = db.valuestream_begin(schema::kSlotId); v != db.valuestream_end(schema::kSlotId); ++v)
-    state.emplace(*v, Indexed{v.get_docid(), hashes[v.get_docid()], sources[v.get_docid()]});
+    state->emplace(*v, Indexed{v.get_docid(), shard, hashes[v.get_docid()], sources[v.get_docid()]});
+}
+
+std::unordered_map<std::string, Indexed> read_state(const Xapian::Database& db) {
+  std::unordered_map<std::string, Indexed> state;
+  read_state(db, 0, &state);
   return state;
+}
+
+// The shard a new document goes to: stable for an id, spread evenly.
+size_t shard_of(const std::string& id, size_t shards) {
+  return std::stoull(CorpusReader::hash(id), nullptr, 16) % shards;
 }
 
 Xapian::WritableDatabase open_writer(const std::string& path, int flags) {
@@ -75,13 +86,18 @@ class CorpusPass {
           each(std::move(entry));
         },
         [&](const std::string& id, ReadError&& err) {
-          if (id.empty())
+          if (id.empty()) {
             unsure_sources_.insert(err.path);
-          else
+          } else {
             seen_.emplace(id, err.path);
+            unreadable_.push_back(id);
+          }
           report_.failed.push_back(std::move(err));
         });
   }
+
+  // Ids of sources that could not be read at all.
+  const std::vector<std::string>& unreadable() const { return unreadable_; }
 
   // Whether a document no longer in the corpus may be removed. A source
   // with a line whose id could not be read keeps all its documents, since
@@ -90,27 +106,37 @@ class CorpusPass {
     return !seen_.count(id) && !unsure_sources_.count(source);
   }
 
-  size_t sources() const { return seen_.size(); }
+  bool seen(const std::string& id) const { return seen_.count(id) != 0; }
 
  private:
   CorpusReader reader_;
   IndexReport& report_;
   std::unordered_map<std::string, std::string> seen_;  // id -> path of its source
   std::unordered_set<std::string> unsure_sources_;
+  std::vector<std::string> unreadable_;
 };
 
-// Brings an existing generation in line with the corpus, in one
-// transaction: only changed sources are parsed and written.
-void update_generation(Xapian::WritableDatabase& db, const IndexOptions& options,
+// Brings an existing generation in line with the corpus: only changed
+// sources are parsed and written. Each shard takes its changes in one
+// transaction; with one shard (the usual case) the whole update is one
+// atomic commit. With several, shards commit one after the other, and a
+// crash in between leaves some shards updated: the next run finishes the
+// job, since it compares every document's hash again.
+void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOptions& options,
                        const FileSystem& fs, IndexReport& report) {
   TextNormalizer norm;
-  auto state = read_state(db);
+  std::unordered_map<std::string, Indexed> state;
+  for (size_t i = 0; i < dbs.size(); ++i) read_state(dbs[i], i, &state);
   CorpusPass pass(fs, norm, report);
   DocumentBuilder builder(norm);
-  SpellingDelta spelling;
+  std::vector<SpellingDelta> spelling(dbs.size());
 
-  db.begin_transaction(true);
+  size_t begun = 0;
   try {
+    for (auto& db : dbs) {
+      db.begin_transaction(true);
+      ++begun;
+    }
     pass.run(options.corpus_paths, [&](SourceEntry&& entry) {
       auto old = state.find(entry.id);
       if (old != state.end() && old->second.hash == entry.hash) {
@@ -124,30 +150,44 @@ void update_generation(Xapian::WritableDatabase& db, const IndexOptions& options
         return;
       }
       Xapian::Document xdoc = builder.build(doc);
-      spelling.add(xdoc);
       if (old == state.end()) {
-        db.add_document(xdoc);
+        size_t shard = shard_of(doc.id, dbs.size());
+        spelling[shard].add(xdoc);
+        dbs[shard].add_document(xdoc);
         ++report.added;
       } else {
-        spelling.remove(db.get_document(old->second.docid));
+        auto& db = dbs[old->second.shard];
+        spelling[old->second.shard].remove(db.get_document(old->second.docid));
+        spelling[old->second.shard].add(xdoc);
         db.replace_document(old->second.docid, xdoc);
         ++report.updated;
       }
     });
     for (const auto& [id, indexed] : state) {
       if (!pass.gone(id, indexed.source)) continue;
-      spelling.remove(db.get_document(indexed.docid));
+      auto& db = dbs[indexed.shard];
+      spelling[indexed.shard].remove(db.get_document(indexed.docid));
       db.delete_document(indexed.docid);
       ++report.removed;
     }
-    spelling.apply(db);
-    db.set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
-    db.commit_transaction();
+    for (size_t i = 0; i < dbs.size(); ++i) {
+      spelling[i].apply(dbs[i]);
+      dbs[i].set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
+    }
+    for (auto& db : dbs) {
+      db.commit_transaction();
+      --begun;
+    }
   } catch (...) {
-    db.cancel_transaction();
+    for (size_t i = dbs.size() - begun; i < dbs.size(); ++i) {
+      try {
+        dbs[i].cancel_transaction();
+      } catch (const Xapian::Error&) {
+      }
+    }
     throw;
   }
-  report.documents = db.get_doccount();
+  for (auto& db : dbs) report.documents += db.get_doccount();
 }
 
 // A bounded queue of sources from the corpus walk to the shard writers.
@@ -199,6 +239,7 @@ struct ShardWriter {
   std::optional<Xapian::WritableDatabase> db;
   size_t added = 0;
   std::vector<ReadError> failed;
+  std::vector<std::string> failed_ids;
   std::exception_ptr error;
 };
 
@@ -213,6 +254,7 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
       ReadError err;
       if (!reader.parse(entry, &doc, &err)) {
         shard.failed.push_back(std::move(err));
+        shard.failed_ids.push_back(entry.id);
         continue;
       }
       Xapian::Document xdoc = builder.build(doc);
@@ -229,23 +271,47 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
   }
 }
 
-// Writes the whole corpus into a new generation at `path`. With several
-// threads each writes a shard of its own and Xapian's compaction merges
-// them into `path`; the corpus walk runs on the calling thread.
+// Copies into `db` the documents of `previous` whose sources failed in this
+// pass: a rebuild keeps their last good version as an update does.
+void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
+                   const std::vector<ShardWriter>& shards, Xapian::WritableDatabase& db) {
+  std::vector<std::string> ids = pass.unreadable();
+  for (const ShardWriter& shard : shards) ids.insert(ids.end(), shard.failed_ids.begin(), shard.failed_ids.end());
+  for (const auto& [id, indexed] : read_state(previous))
+    if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
+  SpellingDelta spelling;
+  for (const std::string& id : ids) {
+    Xapian::PostingIterator p = previous.postlist_begin(schema::kPrefixId + id);
+    if (p == previous.postlist_end(schema::kPrefixId + id)) continue;
+    Xapian::Document doc = previous.get_document(*p);
+    spelling.add(doc);
+    db.add_document(doc);
+  }
+  spelling.apply(db);
+}
+
+// Writes the whole corpus into a new generation at `path`. Each writer
+// thread fills a shard of its own; Xapian's compaction then merges them
+// into one database at `path`, or, with options.shards > 1, compacts each
+// into `path`/shard-K under a stub file listing them. The corpus walk runs
+// on the calling thread. Documents whose sources fail now are copied from
+// `previous` when it is given.
 void build_generation(const std::string& path, const IndexOptions& options, const FileSystem& fs,
-                      IndexReport& report) {
+                      const Xapian::Database* previous, unsigned out_shards, IndexReport& report) {
   TextNormalizer norm;
   CorpusPass pass(fs, norm, report);
 
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   threads = std::clamp(threads, 1u, 16u);
+  if (out_shards > 1) threads = out_shards;
 
   std::vector<ShardWriter> shards(threads);
   std::string shard_dir = path + ".shards";
   std::filesystem::remove_all(shard_dir);
   std::filesystem::create_directories(shard_dir);
+  bool direct = threads == 1 && out_shards <= 1;  // one writer straight into `path`
   for (unsigned i = 0; i < threads; ++i) {
-    shards[i].path = threads == 1 ? path : shard_dir + "/" + std::to_string(i);
+    shards[i].path = direct ? path : shard_dir + "/" + std::to_string(i);
     shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE);
   }
 
@@ -268,12 +334,27 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
       std::filesystem::remove_all(shard_dir);
       std::rethrow_exception(shard.error);
     }
+  }
+  if (previous) {
+    carry_forward(*previous, pass, shards, *shards[0].db);
+    shards[0].db->commit();
+  }
+  for (auto& shard : shards) {
     report.added += shard.added;
     for (auto& f : shard.failed) report.failed.push_back(std::move(f));
     shard.db->close();
   }
 
-  if (threads > 1) {
+  if (out_shards > 1) {
+    std::filesystem::create_directories(path);
+    std::string stub;
+    for (unsigned i = 0; i < threads; ++i) {
+      std::string name = "shard-" + std::to_string(i);
+      Xapian::Database(shards[i].path).compact(path + "/" + name);
+      stub += "auto " + name + "\n";
+    }
+    IndexLocation(path).write_stub(stub);
+  } else if (!direct) {
     Xapian::Database all;
     for (auto& shard : shards) all.add_database(Xapian::Database(shard.path));
     all.compact(path);
@@ -287,37 +368,55 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   IndexReport report;
 
   std::string current = location.current();
-  std::optional<Xapian::WritableDatabase> current_db;
+  std::vector<Xapian::WritableDatabase> current_dbs;
   if (!current.empty() && options.rebuild) {
-    // Only to hold the lock: a damaged current generation must not stop
-    // the rebuild that repairs it.
+    // Only to hold the locks and to keep the last good version of broken
+    // sources: a damaged current generation must not stop the rebuild that
+    // repairs it.
     try {
-      current_db = open_writer(current, Xapian::DB_OPEN);
+      for (const std::string& shard : location.shards(current))
+        current_dbs.push_back(open_writer(shard, Xapian::DB_OPEN));
+    } catch (const Error&) {
+      throw;
     } catch (const Xapian::Error&) {
+      current_dbs.clear();
     }
   } else if (!current.empty()) {
-    current_db = open_writer(current, Xapian::DB_OPEN);
-    std::string version = current_db->get_metadata(schema::kVersionKey);
+    for (const std::string& shard : location.shards(current))
+      current_dbs.push_back(open_writer(shard, Xapian::DB_OPEN));
+    std::string version = current_dbs[0].get_metadata(schema::kVersionKey);
     if (version != std::to_string(schema::kVersion)) {
       report.rebuild_reason = "the index was written with schema version " +
                               (version.empty() ? std::string("unknown") : version) +
                               " and this resdex uses " + std::to_string(schema::kVersion) +
                               "; rebuilding it";
+    } else if (options.shards != 0 && options.shards != current_dbs.size()) {
+      report.rebuild_reason = "the index has " + std::to_string(current_dbs.size()) +
+                              " shard(s) and " + std::to_string(options.shards) +
+                              " were asked for; rebuilding it";
     }
   }
 
-  if (current_db && !options.rebuild && report.rebuild_reason.empty()) {
-    update_generation(*current_db, options, fs, report);
-    current_db->close();
+  if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
+    update_generation(current_dbs, options, fs, report);
+    for (auto& db : current_dbs) db.close();
     return report;
   }
 
-  // A new generation. The current one stays locked (by current_db) until
+  // A new generation. The current one stays locked (by current_dbs) until
   // the stub points at the new one, so no other writer slips in between.
+  unsigned shards = options.shards ? options.shards
+                                   : std::max<unsigned>(1, static_cast<unsigned>(current_dbs.size()));
   std::string next = location.prepare_next();
-  build_generation(next, options, fs, report);
+  std::optional<Xapian::Database> previous;
+  if (!current_dbs.empty()) {
+    previous.emplace();
+    for (auto& db : current_dbs) previous->add_database(db);
+  }
+  build_generation(next, options, fs, previous ? &*previous : nullptr, shards, report);
   location.switch_to(next);
-  if (current_db) current_db->close();
+  previous.reset();
+  for (auto& db : current_dbs) db.close();
   location.remove_stale();
   report.rebuilt = !current.empty();
   return report;

@@ -23,6 +23,10 @@ struct IndexOptions {
   // generation is built; the shards are then merged by Xapian's compaction.
   // 0: one per core.
   unsigned threads = 0;
+  // Shards of the index (Xapian databases listed in a stub, searched as
+  // one; each can be served by xapian-tcpsrv). 0 keeps the current count
+  // (1 for a new index); another count rebuilds the index.
+  unsigned shards = 0;
 };
 
 struct IndexReport {

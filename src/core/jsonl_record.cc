@@ -61,7 +61,10 @@ bool parse_jsonl_record(std::string_view line, const TextNormalizer& norm, Docum
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     size_t at = what.find("parse error");
-    return fail(err, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+    what = at == std::string::npos ? what : what.substr(at);
+    // The line number is the record's, already in the report.
+    if (size_t l = what.find("at line 1, column "); l != std::string::npos) what.replace(l, 18, "at column ");
+    return fail(err, "not valid JSON: " + what);
   }
   if (!obj.is_object()) return fail(err, "not a JSON object");
 
