@@ -1,4 +1,8 @@
 // resdex index: build or update the index from the corpus.
+#include <unistd.h>
+
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -7,6 +11,44 @@
 #include "output/result_printer.h"
 
 namespace resdex::cli {
+
+namespace {
+
+// Progress on a terminal's stderr, redrawn in place at most ten times a
+// second: sources walked, rate, share done and time left.
+class ProgressLine {
+ public:
+  void operator()(const IndexProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    if (p.done) {
+      if (drawn_) fmt::print(stderr, "\r\033[K");
+      drawn_ = false;
+      return;
+    }
+    if (now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    double elapsed = std::chrono::duration<double>(now - start_).count();
+    std::string line = fmt::format("indexing: {} sources", p.sources);
+    if (elapsed > 0.5) line += fmt::format(", {:.0f}/s", static_cast<double>(p.sources) / elapsed);
+    if (p.fraction >= 0) {
+      line += fmt::format(", {:.0f}%", p.fraction * 100);
+      if (p.fraction > 0.02 && elapsed > 1) {
+        int left = static_cast<int>(elapsed * (1 - p.fraction) / p.fraction);
+        line += fmt::format(", ETA {}:{:02}", left / 60, left % 60);
+      }
+    }
+    fmt::print(stderr, "\r\033[K{}", line);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+  bool drawn_ = false;
+};
+
+}  // namespace
 
 Runner add_index_command(CLI::App& app) {
   struct Args {
@@ -49,6 +91,10 @@ Runner add_index_command(CLI::App& app) {
 
   return [args]() {
     if (!args->corpus.empty()) args->options.corpus_paths = args->corpus;
+    if (!args->quiet && ::isatty(STDERR_FILENO)) {
+      auto line = std::make_shared<ProgressLine>();
+      args->options.progress = [line](const IndexProgress& p) { (*line)(p); };
+    }
     DiskFileSystem fs;
     IndexReport report = update_index(args->options, fs);
     if (!report.rebuild_reason.empty() && !args->quiet)

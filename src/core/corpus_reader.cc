@@ -98,7 +98,9 @@ void CorpusReader::scan(
         files.emplace_back(std::move(path), strip_md(rel));
       }
     }
-    for (auto& [path, id] : files) {
+    for (size_t i = 0; i < files.size(); ++i) {
+      auto& [path, id] = files[i];
+      if (progress_ && i % 64 == 0) progress_(static_cast<double>(i) / static_cast<double>(files.size()));
       SourceEntry entry;
       std::string why = fs_.read_file(path, &entry.contents);
       if (!why.empty()) {
@@ -119,6 +121,7 @@ void CorpusReader::scan_jsonl(
   std::unique_ptr<LineReader> lines = fs_.open_lines(path);
   std::string line;
   for (int number = 1; lines->next(&line); ++number) {
+    if (progress_ && number % 256 == 0) progress_(lines->fraction());
     if (blank(line)) continue;
     SourceEntry entry;
     entry.format = SourceEntry::Format::kJsonl;

@@ -45,6 +45,10 @@ class CorpusReader {
             const std::function<void(SourceEntry&&)>& on_entry,
             const std::function<void(const std::string& id, ReadError&&)>& on_error) const;
 
+  // Called now and then during scan() with the share of the corpus walked
+  // so far, 0..1, or a negative number when it cannot be known.
+  void set_progress(std::function<void(double)> progress) { progress_ = std::move(progress); }
+
   // Parses an entry. On failure returns false with *err filled (path set).
   bool parse(const SourceEntry& entry, Document* doc, ReadError* err) const;
 
@@ -57,6 +61,7 @@ class CorpusReader {
 
   const FileSystem& fs_;
   const TextNormalizer& norm_;
+  std::function<void(double)> progress_;
 };
 
 }  // namespace resdex

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sstream>
 
@@ -32,8 +34,15 @@ std::string strip_slash(std::string dir) {
 // Reads through zlib, which passes uncompressed files through unchanged.
 class GzLineReader : public LineReader {
  public:
-  GzLineReader(gzFile file, std::string path) : file_(file), path_(std::move(path)) {
+  GzLineReader(gzFile file, std::string path, off_t size)
+      : file_(file), path_(std::move(path)), size_(size) {
     gzbuffer(file_, 1 << 17);
+  }
+
+  double fraction() const override {
+    if (size_ <= 0) return -1;
+    z_off_t at = gzoffset(file_);
+    return at < 0 ? -1 : std::min(1.0, static_cast<double>(at) / static_cast<double>(size_));
   }
   ~GzLineReader() override { gzclose(file_); }
 
@@ -72,6 +81,7 @@ class GzLineReader : public LineReader {
   static constexpr unsigned kChunk = 1 << 17;
   gzFile file_;
   std::string path_;
+  off_t size_;
   std::string buf_;
   size_t pos_ = 0;
   bool eof_ = false;
@@ -97,9 +107,16 @@ class StringLineReader : public LineReader {
 }  // namespace
 
 std::unique_ptr<LineReader> DiskFileSystem::open_lines(const std::string& path) const {
-  gzFile f = path == "-" ? gzdopen(::dup(0), "rb") : gzopen(path.c_str(), "rb");
-  if (!f) throw Error(Error::Kind::kIo, "cannot open '" + path + "': " + std::strerror(errno));
-  return std::make_unique<GzLineReader>(f, path);
+  int fd = path == "-" ? ::dup(0) : ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error(Error::Kind::kIo, "cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  off_t size = path != "-" && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+  gzFile f = gzdopen(fd, "rb");
+  if (!f) {
+    ::close(fd);
+    throw Error(Error::Kind::kIo, "cannot open '" + path + "': " + std::strerror(errno));
+  }
+  return std::make_unique<GzLineReader>(f, path, size);
 }
 
 std::unique_ptr<LineReader> MemoryFileSystem::open_lines(const std::string& path) const {

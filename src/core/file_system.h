@@ -16,6 +16,9 @@ class LineReader {
   // The next line without its '\n' (a trailing '\r' is kept). Returns false
   // at the end. Throws Error(kIo) on a read error.
   virtual bool next(std::string* line) = 0;
+  // How much of the input has been read, 0..1; negative when unknown
+  // (standard input).
+  virtual double fraction() const { return -1; }
 };
 
 class FileSystem {

@@ -73,9 +73,11 @@ class CorpusPass {
 
   const CorpusReader& reader() const { return reader_; }
 
-  void run(const std::vector<std::string>& roots, const std::function<void(SourceEntry&&)>& each) {
+  void run(const IndexOptions& options, const std::function<void(SourceEntry&&)>& each) {
+    if (options.progress)
+      reader_.set_progress([&](double fraction) { options.progress({seen_.size(), fraction, false}); });
     reader_.scan(
-        roots,
+        options.corpus_paths,
         [&](SourceEntry&& entry) {
           auto [it, fresh] = seen_.emplace(entry.id, entry.path);
           if (!fresh) {
@@ -94,6 +96,7 @@ class CorpusPass {
           }
           report_.failed.push_back(std::move(err));
         });
+    if (options.progress) options.progress({seen_.size(), 1.0, true});
   }
 
   // Ids of sources that could not be read at all.
@@ -137,7 +140,7 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
       db.begin_transaction(true);
       ++begun;
     }
-    pass.run(options.corpus_paths, [&](SourceEntry&& entry) {
+    pass.run(options, [&](SourceEntry&& entry) {
       auto old = state.find(entry.id);
       if (old != state.end() && old->second.hash == entry.hash) {
         ++report.unchanged;
@@ -320,7 +323,7 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   for (auto& shard : shards)
     workers.emplace_back(write_shard, std::ref(shard), std::ref(queue), std::cref(pass.reader()));
   try {
-    pass.run(options.corpus_paths, [&](SourceEntry&& entry) { queue.push(std::move(entry)); });
+    pass.run(options, [&](SourceEntry&& entry) { queue.push(std::move(entry)); });
     queue.close();
   } catch (...) {
     queue.abort();

@@ -2,6 +2,7 @@
 // changed sources are parsed and written), or as a fresh generation.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,12 @@
 namespace resdex {
 
 class FileSystem;
+
+struct IndexProgress {
+  size_t sources = 0;     // sources walked so far
+  double fraction = -1;   // share of the corpus walked, 0..1; negative if unknown
+  bool done = false;      // the last call of a run
+};
 
 struct IndexOptions {
   // Directories of *.md files (or single files). Documents found in none of
@@ -27,6 +34,8 @@ struct IndexOptions {
   // one; each can be served by xapian-tcpsrv). 0 keeps the current count
   // (1 for a new index); another count rebuilds the index.
   unsigned shards = 0;
+  // Called from the corpus walk now and then; may be empty.
+  std::function<void(const IndexProgress&)> progress;
 };
 
 struct IndexReport {
