@@ -10,6 +10,25 @@ namespace resdex {
 
 using json = nlohmann::json;
 
+namespace {
+
+// Whether `text` may hold an a, o or u with a diaeresis: precomposed
+// (U+00C4, U+00D6, U+00DC, U+00E4, U+00F6, U+00FC) or combining (U+0308).
+// A cheap byte scan that spares the word-by-word pass for almost all text.
+bool has_umlaut(std::string_view text) {
+  for (size_t i = text.find_first_of("\xC3\xCC"); i != std::string_view::npos && i + 1 < text.size();
+       i = text.find_first_of("\xC3\xCC", i + 1)) {
+    unsigned char next = static_cast<unsigned char>(text[i + 1]);
+    if (text[i] == '\xCC' ? next == 0x88
+                           : (next == 0x84 || next == 0x96 || next == 0x9C || next == 0xA4 ||
+                              next == 0xB6 || next == 0xBC))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 DocumentBuilder::DocumentBuilder(const TextNormalizer& norm) : norm_(norm), stemmer_(schema::kStemmer) {
   termgen_.set_stemmer(stemmer_);
   termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
@@ -43,7 +62,7 @@ void DocumentBuilder::index_field(std::string_view text, const std::string& pref
 
   // (folded word, German spelling) of each word with an umlaut.
   std::vector<std::pair<std::string, std::string>> variants;
-  if (folded.size() != text.size() || text.find("\xCC\x88") != std::string_view::npos) {
+  if (has_umlaut(text)) {
     for (const Token& tok : norm_.tokenize(text)) {
       std::string german = norm_.german_variant(text.substr(tok.begin, tok.end - tok.begin));
       if (!german.empty() && german != tok.folded) variants.emplace_back(tok.folded, german);
