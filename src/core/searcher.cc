@@ -179,11 +179,15 @@ struct Searcher::Impl {
       decider.exclude.insert(*t);
     Xapian::ESet eset = enquire.get_eset(ranking.feedback_terms, rset, &decider);
     if (eset.empty()) return query;
+    // Each expansion term weighs in proportion to its ESet weight, the best
+    // at feedback_weight.
     std::vector<Xapian::Query> terms;
-    for (auto it = eset.begin(); it != eset.end(); ++it) terms.emplace_back(*it);
+    double top_weight = eset.begin().get_weight();
+    for (auto it = eset.begin(); it != eset.end(); ++it)
+      terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*it),
+                         ranking.feedback_weight * it.get_weight() / top_weight);
     Xapian::Query extra(Xapian::Query::OP_OR, terms.begin(), terms.end());
-    return Xapian::Query(Xapian::Query::OP_OR, query,
-                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, extra, ranking.feedback_weight));
+    return Xapian::Query(Xapian::Query::OP_OR, query, extra);
   }
 
   SearchResult search_once(const SearchOptions& opt) {
