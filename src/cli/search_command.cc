@@ -44,6 +44,12 @@ Runner add_search_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->add_flag("!--no-facets", args->options.facets,
+                "Skip facet counts (and the exact total they need): faster on large indexes");
+  cmd->add_flag("!--no-snippets", args->options.snippets, "Skip snippets");
+  cmd->add_option("--facet-limit", args->options.facet_limit,
+                  "Values listed per facet, the most frequent first (0: all)")
+      ->capture_default_str();
   cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
@@ -113,6 +119,7 @@ Runner add_search_command(CLI::App& app) {
     std::string query;
     for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
     args->options.query = query;
+    args->options.exact_total = args->options.facets;
     Searcher searcher(args->index_dir, args->ranking);
     SearchResult result = searcher.search(args->options);
     auto printer = args->json ? make_json_printer(stdout)

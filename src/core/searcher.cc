@@ -76,27 +76,26 @@ struct Searcher::Impl {
     std::string folded = norm.fold_query(text);
     Xapian::QueryParser qp = make_parser();
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
-                          Xapian::QueryParser::FLAG_PURE_NOT |
-                          Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+                          Xapian::QueryParser::FLAG_PURE_NOT;
     Xapian::Query query;
     try {
       query = qp.parse_query(folded, full);
     } catch (const Xapian::QueryParserError&) {
-      try {
-        query = qp.parse_query(folded, Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
-      } catch (const Xapian::QueryParserError&) {
-        return plain_words(text);
-      }
+      // Operators that do not add up: no suggestion, plain words.
+      return plain_words(text);
     }
-    // Xapian suggests a spelling for any word that is not itself a term,
-    // even one that matches through its stem ("epidemic"); offer it only
-    // when some term of the query matches nothing.
-    std::string suggestion = qp.get_corrected_query_string();
-    if (!suggestion.empty() && suggestion != folded) {
-      bool unmatched = false;
-      for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
-        if (!db.term_exists(*t)) unmatched = true;
-      if (unmatched) *corrected = suggestion;
+    // Xapian's spelling correction looks up every word in the spelling
+    // table, which costs more than the search itself, and it suggests a
+    // spelling even for a word that matches through its stem ("epidemic").
+    // So ask for one only when some term of the query matches nothing.
+    bool unmatched = false;
+    for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+      if (!db.term_exists(*t)) unmatched = true;
+    if (unmatched) {
+      Xapian::QueryParser speller = make_parser();
+      speller.parse_query(folded, full | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+      std::string suggestion = speller.get_corrected_query_string();
+      if (!suggestion.empty() && suggestion != folded) *corrected = suggestion;
     }
     return query;
   }
@@ -229,7 +228,9 @@ struct Searcher::Impl {
     if (opt.facets) {
       for (const schema::Facet& f : schema::kFacets) {
         counters.push_back(std::make_unique<FacetCounter>(f));
-        enquire.add_matchspy(counters.back()->spy());
+        // A facet no document has costs a value lookup per match for
+        // nothing (the Berlin corpus has no years).
+        if (db.get_value_freq(f.slot) > 0) enquire.add_matchspy(counters.back()->spy());
       }
     }
     // Exact totals and facet counts need every match looked at.
@@ -259,7 +260,11 @@ struct Searcher::Impl {
       }
       result.hits.push_back(std::move(hit));
     }
-    for (const auto& c : counters) result.facets.push_back(c->counts());
+    for (const auto& c : counters) {
+      result.facets.push_back(c->counts());
+      auto& counts = result.facets.back().counts;
+      if (opt.facet_limit > 0 && counts.size() > opt.facet_limit) counts.resize(opt.facet_limit);
+    }
     return result;
   }
 };

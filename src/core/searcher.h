@@ -33,6 +33,8 @@ struct SearchOptions {
   // exact_total, `total` is Xapian's estimate and the search is faster.
   bool facets = true;
   bool exact_total = true;
+  // Facet values reported per facet, the most frequent first; 0 for all.
+  size_t facet_limit = 20;
   bool snippets = true;
   // Load each hit's stored document; false fills only Hit::doc.id.
   bool documents = true;
