@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -220,6 +221,197 @@ TEST_CASE("corpus_reader: parse failure sets the path") {
   CHECK(err.line == 1);
   CHECK(err.reason.find("'title'") != std::string::npos);
   CHECK(doc.id.empty());
+}
+
+
+// ---------------------------------------------------------------------------
+// JSONL corpora
+
+TEST_CASE("corpus_reader: is_jsonl_path accepts .jsonl, .jsonl.gz and - only") {
+  for (const char* path : {"-", "abstracts.jsonl", "data/corpus.jsonl", "corpus.jsonl.gz",
+                           "/abs/part-001.jsonl.gz", ".jsonl"}) {
+    INFO(path);
+    CHECK(is_jsonl_path(path));
+  }
+  for (const char* path : {"", "corpus", "corpus/", "a.json", "a.md", "a.gz", "a.jsonl.bak",
+                           "a.jsonl/", "jsonl", "a.jsonlgz", "--", "-/x"}) {
+    INFO(path);
+    CHECK_FALSE(is_jsonl_path(path));
+  }
+}
+
+// A JSONL file with blank lines, good lines and bad ones. Line numbers:
+const std::vector<std::string> kJsonlLines = {
+    R"({"_id": "a1", "title": "One", "text": "First abstract."})",    // 1
+    "",                                                                 // 2 blank
+    "   \t ",                                                           // 3 blank
+    R"({"_id": "a2", "title": "Two", "authors": ["X Y"]})",             // 4
+    R"({not json)",                                                     // 5 no id
+    R"({"title": ["wrong", "type"], "_id": "a3"})",                     // 6 id after title
+    R"({"_id": "esc\"q", "text": "escaped id"})",                       // 7
+    R"(  { "_id" :  "spaced" , "text": "blanks around"})",              // 8
+    R"({"_id": 77, "text": "integer id"})",                             // 9
+    R"({"text": "no id at all"})",                                      // 10 no id
+    R"({"_id": "caf\u00e9", "text": "unicode escape"})",                // 11
+    R"({"_id": "trunc", "title": "cut off)",                            // 12 id, bad JSON
+    "{\"_id\": \"crlf\", \"text\": \"windows\"}\r",                     // 13
+    "",                                                                 // 14 blank
+    R"({"_id": "last"})",                                               // 15, no newline
+};
+
+std::string jsonl_text() {
+  std::string s;
+  for (size_t i = 0; i < kJsonlLines.size(); ++i)
+    s += kJsonlLines[i] + (i + 1 < kJsonlLines.size() ? "\n" : "");
+  return s;
+}
+
+TEST_CASE("corpus_reader: a JSONL file yields one entry per non-blank line with its line number") {
+  MemoryFileSystem fs;
+  fs.write("data/abs.jsonl", jsonl_text());
+  Scan s = scan(fs, {"data/abs.jsonl"});
+  CHECK(s.ids() == std::vector<std::string>{"a1", "a2", "a3", "esc\"q", "spaced", "77",
+                                            "caf\u00e9", "trunc", "crlf", "last"});
+  std::vector<int> lines;
+  for (const SourceEntry& e : s.entries) {
+    INFO("id ", e.id);
+    lines.push_back(e.line);
+    CHECK(e.format == SourceEntry::Format::kJsonl);
+    CHECK(e.path == "data/abs.jsonl");
+    REQUIRE(e.line >= 1);
+    REQUIRE(static_cast<size_t>(e.line) <= kJsonlLines.size());
+    CHECK(e.contents == kJsonlLines[static_cast<size_t>(e.line) - 1]);
+    CHECK(e.hash == CorpusReader::hash(e.contents));
+  }
+  CHECK(lines == std::vector<int>{1, 4, 6, 7, 8, 9, 11, 12, 13, 15});
+
+  // Lines whose id cannot be read go to on_error with an empty id.
+  REQUIRE(s.errors.size() == 2);
+  CHECK(s.errors[0].first == "");
+  CHECK(s.errors[0].second.path == "data/abs.jsonl");
+  CHECK(s.errors[0].second.line == 5);
+  CHECK(s.errors[0].second.reason.find("not valid JSON") != std::string::npos);
+  CHECK(s.errors[1].first == "");
+  CHECK(s.errors[1].second.path == "data/abs.jsonl");
+  CHECK(s.errors[1].second.line == 10);
+  CHECK(s.errors[1].second.reason.find("missing '_id'") != std::string::npos);
+}
+
+TEST_CASE("corpus_reader: parse of a JSONL entry fills the document or reports path and line") {
+  MemoryFileSystem fs;
+  fs.write("data/abs.jsonl", jsonl_text());
+  Scan s = scan(fs, {"data/abs.jsonl"});
+  CorpusReader reader(fs, normalizer());
+  auto entry = [&](const std::string& id) -> const SourceEntry& {
+    for (const SourceEntry& e : s.entries)
+      if (e.id == id) return e;
+    FAIL("no entry " << id);
+    throw std::logic_error("unreachable");
+  };
+
+  Document doc;
+  ReadError err;
+  REQUIRE(reader.parse(entry("a1"), &doc, &err));
+  CHECK(doc.id == "a1");
+  CHECK(doc.title == "One");
+  CHECK(doc.text == "First abstract.");
+  CHECK(doc.type == "abstract");
+  CHECK(doc.path == "data/abs.jsonl");
+  CHECK(doc.hash == entry("a1").hash);
+
+  Document crlf;
+  REQUIRE(reader.parse(entry("crlf"), &crlf, &err));
+  CHECK(crlf.text == "windows");
+  Document integer;
+  REQUIRE(reader.parse(entry("77"), &integer, &err));
+  CHECK(integer.id == "77");
+  Document unicode;
+  REQUIRE(reader.parse(entry("caf\u00e9"), &unicode, &err));
+  CHECK(unicode.id == "caf\u00e9");
+
+  // Valid JSON with a field of the wrong type: the id was recovered by the
+  // scan, the parse fails with the line.
+  Document d3;
+  ReadError e3;
+  CHECK_FALSE(reader.parse(entry("a3"), &d3, &e3));
+  CHECK(e3.path == "data/abs.jsonl");
+  CHECK(e3.line == 6);
+  CHECK(e3.reason.find("'title'") != std::string::npos);
+
+  // Broken JSON that still starts with {"_id": "...": the id is known.
+  Document dt;
+  ReadError et;
+  CHECK_FALSE(reader.parse(entry("trunc"), &dt, &et));
+  CHECK(et.path == "data/abs.jsonl");
+  CHECK(et.line == 12);
+  CHECK(et.reason.find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("corpus_reader: a broken line whose id has escapes is not given a raw id") {
+  MemoryFileSystem fs;
+  // Cut off after an escaped id: the quick id reader must not guess `a\"b`.
+  fs.write("c.jsonl", "{\"_id\": \"a\\\"b\", \"title\": \"cut\n{\"_id\": \"ok\"}\n");
+  Scan s = scan(fs, {"c.jsonl"});
+  CHECK(s.ids() == std::vector<std::string>{"ok"});
+  REQUIRE(s.errors.size() == 1);
+  CHECK(s.errors[0].first == "");
+  CHECK(s.errors[0].second.line == 1);
+}
+
+TEST_CASE("corpus_reader: quick and full id reading agree") {
+  // Each pair: the same record written so that the quick reader takes it
+  // (plain {"_id": "..." first) or not (key order, escapes), same id.
+  struct Pair {
+    std::string quick, full, id;
+  };
+  const std::vector<Pair> pairs = {
+      {R"({"_id": "p/q-1", "text": "x"})", R"({"text": "x", "_id": "p/q-1"})", "p/q-1"},
+      {R"({"_id":"tight","text":"x"})", R"({"text":"x","_id":"tight"})", "tight"},
+      {R"({"_id": "a\\b"})", R"({"text": "", "_id": "a\\b"})", "a\\b"},
+      {R"({"_id": "\u0041BC"})", R"({"_id": "ABC"})", "ABC"},
+      {R"({"_id": 5})", R"({"_id": "5"})", "5"},
+  };
+  for (const Pair& p : pairs) {
+    INFO(p.quick, " / ", p.full);
+    MemoryFileSystem fs;
+    fs.write("q.jsonl", p.quick + "\n" + p.full + "\n");
+    Scan s = scan(fs, {"q.jsonl"});
+    CHECK(s.errors.empty());
+    REQUIRE(s.entries.size() == 2);
+    CHECK(s.entries[0].id == p.id);
+    CHECK(s.entries[1].id == p.id);
+  }
+}
+
+TEST_CASE("corpus_reader: JSONL and Markdown roots scan together, - reads standard input") {
+  MemoryFileSystem fs;
+  fs.write("corpus/groups/alpha.md", area("Alpha"));
+  fs.write("abs.jsonl.gz", R"({"_id": "z1"})" "\n");  // the memory file system does not compress
+  fs.write("-", R"({"_id": "s1"})" "\n\n" R"({"_id": "s2"})" "\n");
+  Scan s = scan(fs, {"abs.jsonl.gz", "corpus", "-"});
+  CHECK(s.ids() == std::vector<std::string>{"z1", "groups/alpha", "s1", "s2"});
+  CHECK(s.paths() == std::vector<std::string>{"abs.jsonl.gz", "corpus/groups/alpha.md", "-", "-"});
+  REQUIRE(s.entries.size() == 4);
+  CHECK(s.entries[1].format == SourceEntry::Format::kMarkdown);
+  CHECK(s.entries[1].line == 0);
+  CHECK(s.entries[3].line == 3);
+}
+
+TEST_CASE("corpus_reader: a missing JSONL file throws kNotFound naming it") {
+  MemoryFileSystem fs;
+  fs.write("abs.jsonl", R"({"_id": "a"})");
+  try {
+    scan(fs, {"abs.jsonl", "missing.jsonl"});
+    FAIL("scan did not throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == Error::Kind::kNotFound);
+    CHECK(std::string(e.what()).find("missing.jsonl") != std::string::npos);
+  }
+  // An empty JSONL file yields nothing and no error.
+  fs.write("empty.jsonl", "");
+  Scan empty = scan(fs, {"empty.jsonl"});
+  CHECK(empty.entries.empty());
+  CHECK(empty.errors.empty());
 }
 
 }  // namespace

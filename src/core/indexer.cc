@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -318,15 +319,24 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE);
   }
 
-  EntryQueue queue(4096);
+  // Writers of a merged index share one queue. Writers of output shards
+  // each get the documents shard_of() assigns them, as an update does, so
+  // that every shard gets its share whichever thread is fastest.
+  const bool by_id = out_shards > 1;
+  std::vector<std::unique_ptr<EntryQueue>> queues;
+  for (unsigned i = 0; i < (by_id ? threads : 1u); ++i)
+    queues.push_back(std::make_unique<EntryQueue>(4096));
   std::vector<std::thread> workers;
-  for (auto& shard : shards)
-    workers.emplace_back(write_shard, std::ref(shard), std::ref(queue), std::cref(pass.reader()));
+  for (unsigned i = 0; i < threads; ++i)
+    workers.emplace_back(write_shard, std::ref(shards[i]), std::ref(*queues[by_id ? i : 0]),
+                         std::cref(pass.reader()));
   try {
-    pass.run(options, [&](SourceEntry&& entry) { queue.push(std::move(entry)); });
-    queue.close();
+    pass.run(options, [&](SourceEntry&& entry) {
+      queues[by_id ? shard_of(entry.id, threads) : 0]->push(std::move(entry));
+    });
+    for (auto& q : queues) q->close();
   } catch (...) {
-    queue.abort();
+    for (auto& q : queues) q->abort();
     for (auto& w : workers) w.join();
     std::filesystem::remove_all(shard_dir);
     throw;

@@ -42,6 +42,109 @@ class BooleanFieldProcessor : public Xapian::FieldProcessor {
   const TextNormalizer& norm_;
 };
 
+// Trailing wildcards, expanded by resdex rather than by Xapian's
+// OP_WILDCARD: Xapian 1.4 expands and weights OP_WILDCARD per shard, so the
+// same query scores differently on a sharded index. Here the expansion is
+// made once over the whole database into an OP_SYNONYM of explicit terms
+// (the most frequent kMaxWildcardExpansion), which scores the same however
+// the index is split. The query text reaches it as `<kWildcardField>:stem`
+// or `<kWildcardField><field>:stem`.
+constexpr const char* kWildcardField = "resdexwildcard";
+
+class WildcardProcessor : public Xapian::FieldProcessor {
+ public:
+  WildcardProcessor(const Xapian::Database& db, std::string prefix)
+      : db_(db), prefix_(std::move(prefix)) {}
+
+  Xapian::Query operator()(const std::string& stem) override {
+    const std::string start = prefix_ + stem;
+    std::vector<std::pair<Xapian::doccount, std::string>> terms;
+    for (auto t = db_.allterms_begin(start); t != db_.allterms_end(start); ++t) {
+      // An unprefixed wildcard must not reach into prefixed terms.
+      if (prefix_.empty() && !(*t).empty() && (*t)[0] >= 'A' && (*t)[0] <= 'Z') continue;
+      terms.emplace_back(t.get_termfreq(), *t);
+    }
+    if (terms.size() > kMaxWildcardExpansion) {
+      std::partial_sort(terms.begin(), terms.begin() + kMaxWildcardExpansion, terms.end(),
+                        [](const auto& a, const auto& b) {
+                          return a.first != b.first ? a.first > b.first : a.second < b.second;
+                        });
+      terms.resize(kMaxWildcardExpansion);
+    }
+    std::vector<Xapian::Query> subs;
+    for (auto& [freq, term] : terms) subs.emplace_back(term);
+    return Xapian::Query(Xapian::Query::OP_SYNONYM, subs.begin(), subs.end());
+  }
+
+ private:
+  Xapian::Database db_;
+  std::string prefix_;
+};
+
+bool is_word_byte(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || u >= 0x80 || c == '_';
+}
+
+// Rewrites each trailing wildcard of a folded query ("optimi*",
+// "title:optimi*") as a term of the wildcard field, left alone inside
+// quoted phrases.
+std::string rewrite_wildcards(const std::string& q) {
+  std::string out;
+  bool quoted = false;
+  size_t i = 0;
+  while (i < q.size()) {
+    if (q[i] == '"') {
+      quoted = !quoted;
+      out += q[i++];
+      continue;
+    }
+    bool at_start = i == 0 || !(is_word_byte(q[i - 1]) || q[i - 1] == ':' || q[i - 1] == '\'');
+    if (quoted || !at_start || !is_word_byte(q[i])) {
+      out += q[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < q.size() && is_word_byte(q[j])) ++j;
+    std::string field, word = q.substr(i, j - i);
+    size_t k = j;
+    if (k < q.size() && q[k] == ':') {
+      size_t m = k + 1;
+      while (m < q.size() && is_word_byte(q[m])) ++m;
+      if (m > k + 1 && m < q.size() && q[m] == '*') {
+        field = word;
+        word = q.substr(k + 1, m - k - 1);
+        k = m;
+      }
+    }
+    if (k < q.size() && q[k] == '*' && (k + 1 == q.size() || !is_word_byte(q[k + 1]))) {
+      out += std::string(kWildcardField) + field + ":" + word;
+      i = k + 1;
+    } else {
+      out += q.substr(i, j - i);
+      i = j;
+    }
+  }
+  return out;
+}
+
+// The inverse of rewrite_wildcards, for showing a corrected query.
+std::string restore_wildcards(std::string q) {
+  const std::string mark = kWildcardField;
+  for (size_t at = q.find(mark); at != std::string::npos; at = q.find(mark, at)) {
+    size_t colon = q.find(':', at);
+    if (colon == std::string::npos) break;
+    std::string field = q.substr(at + mark.size(), colon - at - mark.size());
+    size_t end = colon + 1;
+    while (end < q.size() && is_word_byte(q[end])) ++end;
+    std::string word = q.substr(colon + 1, end - colon - 1);
+    std::string plain = (field.empty() ? "" : field + ":") + word + "*";
+    q.replace(at, end - at, plain);
+    at += plain.size();
+  }
+  return q;
+}
+
 bool blank(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -64,7 +167,11 @@ struct Searcher::Impl {
     qp.set_stemmer(Xapian::Stem(schema::kStemmer));
     qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
     qp.set_max_expansion(kMaxWildcardExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-    for (const schema::TextField& f : schema::kTextFields) qp.add_prefix(f.name, f.prefix);
+    for (const schema::TextField& f : schema::kTextFields) {
+      qp.add_prefix(f.name, f.prefix);
+      qp.add_prefix(std::string(kWildcardField) + f.name, (new WildcardProcessor(db, f.prefix))->release());
+    }
+    qp.add_prefix(kWildcardField, (new WildcardProcessor(db, ""))->release());
     for (const schema::BooleanField& f : schema::kBooleanFields)
       qp.add_boolean_prefix(f.name, (new BooleanFieldProcessor(f.prefix, norm))->release());
     return qp;
@@ -77,9 +184,10 @@ struct Searcher::Impl {
     Xapian::QueryParser qp = make_parser();
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
                           Xapian::QueryParser::FLAG_PURE_NOT;
+    const std::string rewritten = rewrite_wildcards(folded);
     Xapian::Query query;
     try {
-      query = qp.parse_query(folded, full);
+      query = qp.parse_query(rewritten, full);
     } catch (const Xapian::QueryParserError&) {
       // Operators that do not add up: no suggestion, plain words.
       return plain_words(text);
@@ -93,9 +201,9 @@ struct Searcher::Impl {
       if (!db.term_exists(*t)) unmatched = true;
     if (unmatched) {
       Xapian::QueryParser speller = make_parser();
-      speller.parse_query(folded, full | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
+      speller.parse_query(rewritten, full | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
       std::string suggestion = speller.get_corrected_query_string();
-      if (!suggestion.empty() && suggestion != folded) *corrected = suggestion;
+      if (!suggestion.empty() && suggestion != rewritten) *corrected = restore_wildcards(suggestion);
     }
     return query;
   }

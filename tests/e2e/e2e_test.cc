@@ -24,10 +24,13 @@
 //   courses/seminar  (type course; its text holds "<script>alert(1)</script>")
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -47,6 +51,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -67,6 +72,9 @@ struct RunOptions {
   fs::path cwd;                  // working directory of the child
   std::vector<std::string> env;  // extra NAME=value entries
   bool tty = false;              // stdout is a pseudo terminal
+  // Bytes fed to the child's standard input through a pipe; without it,
+  // standard input is /dev/null.
+  std::optional<std::string> input;
 };
 
 std::string describe(const std::vector<std::string>& args) {
@@ -115,12 +123,29 @@ Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) 
   }
   int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   REQUIRE(dev_null >= 0);
+  int in_pipe[2] = {-1, -1};
+  if (options.input) {
+    REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
+    REQUIRE(::fcntl(in_pipe[1], F_SETFL, O_NONBLOCK) == 0);
+  }
+  const int child_stdin = options.input ? in_pipe[0] : dev_null;
+
+  // Writing input to a child that has stopped reading must not kill the
+  // test with SIGPIPE; the child gets the default disposition back.
+  static const bool sigpipe_ignored = [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
 
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
-    if (::dup2(dev_null, 0) < 0 || ::dup2(out_write, 1) < 0 || ::dup2(err_pipe[1], 2) < 0)
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &dfl, nullptr);
+    if (::dup2(child_stdin, 0) < 0 || ::dup2(out_write, 1) < 0 || ::dup2(err_pipe[1], 2) < 0)
       ::_exit(126);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
@@ -129,6 +154,32 @@ Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) 
   ::close(out_write);
   ::close(err_pipe[1]);
   ::close(dev_null);
+  if (options.input) ::close(in_pipe[0]);
+  // The input is written as the child reads it, between reads of its output.
+  int in_fd = options.input ? in_pipe[1] : -1;
+  size_t in_written = 0;
+  auto feed_input = [&] {
+    while (in_fd >= 0) {
+      if (in_written == options.input->size()) {
+        ::close(in_fd);
+        in_fd = -1;
+        break;
+      }
+      ssize_t n = ::write(in_fd, options.input->data() + in_written, options.input->size() - in_written);
+      if (n > 0) {
+        in_written += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (n < 0 && errno != EAGAIN) {  // EPIPE: the child stopped reading
+          ::close(in_fd);
+          in_fd = -1;
+        }
+        break;
+      }
+    }
+  };
+  feed_input();
 
   Run run;
   pollfd fds[2] = {{out_read, POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
@@ -137,7 +188,11 @@ Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) 
   bool timed_out = false;
   char buf[65536];
   while (open_fds > 0) {
-    int n = ::poll(fds, 2, 60000);
+    feed_input();
+    pollfd all[3] = {fds[0], fds[1], {in_fd, POLLOUT, 0}};
+    int n = ::poll(all, in_fd >= 0 ? 3 : 2, 60000);
+    fds[0].revents = all[0].revents;
+    fds[1].revents = all[1].revents;
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
       timed_out = true;
@@ -160,6 +215,7 @@ Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) 
   }
   for (pollfd& p : fds)
     if (p.fd >= 0) ::close(p.fd);
+  if (in_fd >= 0) ::close(in_fd);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -217,7 +273,12 @@ class Sandbox {
 
   Run resdex(const std::vector<std::string>& args, std::vector<std::string> env = {},
              bool tty = false) const {
-    return run_resdex(args, RunOptions{dir_, std::move(env), tty});
+    return run_resdex(args, RunOptions{dir_, std::move(env), tty, std::nullopt});
+  }
+
+  // Runs resdex with `input` on its standard input (a pipe).
+  Run resdex_with_input(const std::vector<std::string>& args, std::string input) const {
+    return run_resdex(args, RunOptions{dir_, {}, false, std::move(input)});
   }
 
   // `resdex index --json ARGS`; checks the exit code and parses stdout.
@@ -1437,4 +1498,805 @@ TEST_CASE("bundled corpus: indexes cleanly, ranks the inverse-problems groups, f
     CHECK(std::find(insts.begin(), insts.end(), "FU Berlin") != insts.end());
   }
   CHECK(facet(fu, "institution").at(0) == std::pair<std::string, int>{"FU Berlin", static_cast<int>(fu_ids.size())});
+}
+
+// ===========================================================================
+// JSONL corpora, batch search, evaluation, shards
+
+namespace {
+
+void write_gz(const fs::path& path, std::string_view contents) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE_MESSAGE(f != nullptr, "cannot write " << path.string());
+  REQUIRE(gzwrite(f, contents.data(), static_cast<unsigned>(contents.size())) ==
+          static_cast<int>(contents.size()));
+  REQUIRE(gzclose(f) == Z_OK);
+}
+
+std::string jsonl(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const std::string& l : lines) s += l + "\n";
+  return s;
+}
+
+// Five abstracts, with every field mapping of the JSONL reader, a blank line
+// and an integer id.
+const std::vector<std::string> kAbstractLines = {
+    R"({"_id": "p1", "title": "Inverse problems in imaging", "text": "We regularise ill-posed operators for tomography.", "authors": ["Ada Lovelace", "Alan Turing"], "affiliations": ["Zuse Institute Berlin"], "year": 2019})",
+    R"({"_id": 2, "title": "Stochastic epidemic models", "abstract": "Branching processes describe outbreaks.", "authors": ["Grace Hopper"], "institutions": ["Freie Universität Berlin"], "year": "2020", "venues": ["Epidemics"]})",
+    R"({"_id": "p3", "title": "Surface codes", "text": "Quantum error correction with surface codes.", "affiliations": ["TU Berlin", "ZIB"], "year": 2021})",
+    "",
+    R"({"_id": "p4", "title": "Message passing", "text": "Graph neural networks for molecules.", "year": 2022})",
+    R"({"_id": "p5", "title": "Optimal transport", "text": "Wasserstein distances between measures and tomography.", "type": "group", "metadata": {"x": 1}})",
+};
+
+const std::vector<std::vector<std::string>> kAbstractQueries = {
+    {"--limit", "100"}, {"tomography"},           {"surface", "codes"},
+    {"outbreaks"},      {"--institution", "zib"}, {"\"error correction\""},
+    {"year:2021"},      {"molecules OR measures"}};
+
+// The hits of `a` and `b` agree in ids, order, scores and all other fields
+// but `path`; totals and facets agree.
+void check_same_search(const json& a, const json& b, double tolerance = 1e-9) {
+  INFO("a: " << a.dump());
+  INFO("b: " << b.dump());
+  CHECK(ids(a) == ids(b));
+  CHECK(a.at("total") == b.at("total"));
+  CHECK(a.at("facets") == b.at("facets"));
+  CHECK(a.at("corrected_query") == b.at("corrected_query"));
+  REQUIRE(a.at("results").size() == b.at("results").size());
+  for (size_t i = 0; i < a.at("results").size(); ++i) {
+    json ha = a["results"][i], hb = b["results"][i];
+    CHECK(ha.at("score").get<double>() ==
+          doctest::Approx(hb.at("score").get<double>()).epsilon(tolerance));
+    for (json* h : {&ha, &hb}) {
+      h->erase("score");
+      h->erase("path");
+    }
+    CHECK(ha == hb);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("index: a JSONL corpus, its gzip copy and standard input give the same index") {
+  Sandbox box;
+  const std::string text = jsonl(kAbstractLines);
+  write_file(box / "abstracts.jsonl", text);
+  write_gz(box / "abstracts.jsonl.gz", text);
+
+  const json expected = json::parse(R"({"added": 5, "updated": 0, "removed": 0, "unchanged": 0,
+                                        "failed": [], "documents": 5})");
+  Run plain = box.resdex({"index", "--json", "--corpus", "abstracts.jsonl", "--index", "idx"});
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.err.empty());
+  CHECK(Sandbox::parse_json(plain.out) == expected);
+
+  Run gz = box.resdex({"index", "--json", "--corpus", "abstracts.jsonl.gz", "--index", "idxgz"});
+  CHECK(gz.exit_code == 0);
+  CHECK(gz.err.empty());
+  CHECK(Sandbox::parse_json(gz.out) == expected);
+
+  Run in = box.resdex_with_input({"index", "--json", "--corpus", "-", "--index", "idxin"}, text);
+  CHECK(in.exit_code == 0);
+  CHECK(in.err.empty());
+  CHECK(Sandbox::parse_json(in.out) == expected);
+
+  // gzip-compressed standard input (zcat-less pipelines) is read too.
+  Run in_gz = box.resdex_with_input({"index", "--json", "--corpus", "-", "--index", "idxingz"},
+                                    read_file(box / "abstracts.jsonl.gz"));
+  CHECK(in_gz.exit_code == 0);
+  CHECK(Sandbox::parse_json(in_gz.out) == expected);
+
+  // Fields as the JSONL reader maps them.
+  json tomography = box.search({"--index", "idx", "tomography"});
+  check_search_schema(tomography);
+  REQUIRE(id_set(tomography) == std::set<std::string>{"p1", "p5"});
+  const bool p1_first = tomography.at("results").at(0).at("id") == "p1";
+  const json& p1 = tomography.at("results").at(p1_first ? 0 : 1);
+  CHECK(p1.at("name") == "Ada Lovelace, Alan Turing");
+  CHECK(p1.at("title") == "Inverse problems in imaging");
+  CHECK(p1.at("institutions") == json::array({"ZIB"}));
+  CHECK(p1.at("type") == "abstract");
+  CHECK(p1.at("path") == "abstracts.jsonl");
+  CHECK(tomography.at("results").at(p1_first ? 1 : 0).at("type") == "group");
+  CHECK(ids(box.search({"--index", "idx", "name:lovelace"})) == std::vector<std::string>{"p1"});
+  json two = box.search({"--index", "idx", "outbreaks"});
+  REQUIRE(ids(two) == std::vector<std::string>{"2"});
+  CHECK(two.at("results").at(0).at("institutions") == json::array({"FU Berlin"}));
+  CHECK(two.at("results").at(0).at("areas") == json::array({"Epidemics"}));
+  CHECK(id_set(box.search({"--index", "idx", "--institution", "Zuse Institute Berlin"})) ==
+        std::set<std::string>{"p1", "p3"});
+  Run show = box.resdex({"show", "--json", "--index", "idx", "2"});
+  CHECK(show.exit_code == 0);
+  CHECK(Sandbox::parse_json(show.out).at("text") == "Branching processes describe outbreaks.");
+
+  // The three indexes answer alike.
+  for (const auto& q : kAbstractQueries) {
+    CAPTURE(describe(q));
+    std::vector<std::string> args = q;
+    args.insert(args.end(), {"--index", "idx"});
+    json a = box.search(args);
+    for (const char* other : {"idxgz", "idxin", "idxingz"}) {
+      CAPTURE(other);
+      args.back() = other;
+      check_same_search(a, box.search(args));
+    }
+  }
+
+  // Incremental runs from the file and from standard input.
+  CHECK(box.index({"--corpus", "abstracts.jsonl", "--index", "idx"}).at("unchanged") == 5);
+  Run again = box.resdex_with_input({"index", "--json", "--corpus", "-", "--index", "idxin"}, text);
+  CHECK(Sandbox::parse_json(again.out) ==
+        json::parse(R"({"added": 0, "updated": 0, "removed": 0, "unchanged": 5,
+                        "failed": [], "documents": 5})"));
+
+  std::vector<std::string> changed = kAbstractLines;
+  changed[4] = R"({"_id": "p4", "title": "Message passing", "text": "Equivariant networks for crystals."})";
+  changed.erase(changed.begin() + 5);  // p5
+  changed.push_back(R"({"_id": "p6", "title": "Flood forecasting", "text": "Rainfall radar."})");
+  write_gz(box / "abstracts.jsonl.gz", jsonl(changed));
+  const json after = json::parse(R"({"added": 1, "updated": 1, "removed": 1, "unchanged": 3,
+                                     "failed": [], "documents": 5})");
+  CHECK(box.index({"--corpus", "abstracts.jsonl.gz", "--index", "idxgz"}) == after);
+  Run changed_in = box.resdex_with_input({"index", "--json", "--corpus", "-", "--index", "idxin"},
+                                         jsonl(changed));
+  CHECK(changed_in.exit_code == 0);
+  CHECK(Sandbox::parse_json(changed_in.out) == after);
+  for (const char* index : {"idxgz", "idxin"}) {
+    CAPTURE(index);
+    CHECK(ids(box.search({"--index", index, "crystals"})) == std::vector<std::string>{"p4"});
+    CHECK(ids(box.search({"--index", index, "rainfall"})) == std::vector<std::string>{"p6"});
+    CHECK(box.search({"--index", index, "wasserstein"}).at("total") == 0);
+  }
+}
+
+TEST_CASE("index: a bad JSONL line is reported as FILE:LINE: reason and the good lines are indexed") {
+  Sandbox box;
+  const std::vector<std::string> input = {
+      R"({"_id": "a", "text": "Alpha particles."})",                // 1
+      R"({"_id": "b", "title": "cut off)",                          // 2
+      "",                                                           // 3
+      R"({"_id": "c", "title": ["a", "list"]})",                    // 4
+      R"(["not", "an", "object"])",                                 // 5
+      R"({"_id": "d", "text": "Delta functions."})",                // 6
+      R"({"_id": "e", "year": "abc"})",                             // 7
+      R"({"text": "no id"})",                                       // 8
+      "{\"_id\": \"g\", \"text\": \"bad \xff byte\"}",              // 9
+      R"({"_id": "f", "text": "Foxtrot."})",                        // 10
+  };
+  write_file(box / "abstracts.jsonl", jsonl(input));
+  Run r = box.resdex({"index", "--json", "--corpus", "abstracts.jsonl"});
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 1);
+  json j = Sandbox::parse_json(r.out);
+  CHECK(j.at("added") == 3);
+  CHECK(j.at("documents") == 3);
+  CHECK(j.at("removed") == 0);
+
+  // stderr: one FILE:LINE: reason per bad line, nothing else.
+  std::vector<std::string> err_lines = lines(r.err);
+  std::sort(err_lines.begin(), err_lines.end(), [](const std::string& a, const std::string& b) {
+    return std::stoi(a.substr(a.find(':') + 1)) < std::stoi(b.substr(b.find(':') + 1));
+  });
+  INFO("stderr: " << r.err);
+  REQUIRE(err_lines.size() == 6);
+  CHECK(err_lines[0].rfind("abstracts.jsonl:2: not valid JSON", 0) == 0);
+  CHECK(err_lines[1] == "abstracts.jsonl:4: 'title' must be a string");
+  CHECK(err_lines[2] == "abstracts.jsonl:5: not a JSON object");
+  CHECK(err_lines[3] == "abstracts.jsonl:7: 'year' must be a number");
+  CHECK(err_lines[4] == "abstracts.jsonl:8: missing '_id'");
+  CHECK(err_lines[5] == "abstracts.jsonl:9: invalid UTF-8 at byte 26 of the line");
+
+  std::map<int, std::string> failed;
+  for (const json& f : j.at("failed")) {
+    CHECK(f.at("path") == "abstracts.jsonl");
+    failed[f.at("line").get<int>()] = f.at("error").get<std::string>();
+  }
+  CHECK(failed.size() == 6);
+  CHECK(failed[4] == "'title' must be a string");
+  CHECK(failed[9] == "invalid UTF-8 at byte 26 of the line");
+  CHECK(ids(box.search({"--limit", "100"})) == std::vector<std::string>{"a", "d", "f"});
+
+  // The same from standard input: the lines are numbered the same way.
+  Run in = box.resdex_with_input({"index", "--json", "--corpus", "-", "--index", "idxin"},
+                                 jsonl(input));
+  CHECK(in.exit_code == 1);
+  CHECK(Sandbox::parse_json(in.out).at("added") == 3);
+  CHECK(contains(in.err, ":4: 'title' must be a string\n"));
+  CHECK(contains(in.err, ":8: missing '_id'\n"));
+
+  // Fixed lines are added; the exit code is 0 again.
+  std::vector<std::string> fixed = {input[0], R"({"_id": "b", "title": "Bravo"})", input[5], input[9]};
+  write_file(box / "abstracts.jsonl", jsonl(fixed));
+  Run ok = box.resdex({"index", "--json", "--corpus", "abstracts.jsonl"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.err.empty());
+  CHECK(Sandbox::parse_json(ok.out) ==
+        json::parse(R"({"added": 1, "updated": 0, "removed": 0, "unchanged": 3,
+                        "failed": [], "documents": 4})"));
+}
+
+namespace {
+
+struct TrecLine {
+  std::string qid, docid, tag;
+  int rank = 0;
+  double score = 0;
+};
+
+// Parses TREC run output, checking each line's form.
+std::vector<TrecLine> parse_trec(const std::string& out, const std::string& tag = "resdex") {
+  std::vector<TrecLine> rows;
+  const std::regex form("(\\S+) Q0 (\\S+) ([0-9]+) (-?[0-9]+\\.[0-9]+) (\\S+)");
+  for (const std::string& line : lines(out)) {
+    INFO("line: " << line);
+    std::smatch m;
+    REQUIRE(std::regex_match(line, m, form));
+    rows.push_back({m[1], m[2], m[5], std::stoi(m[3]), std::stod(m[4])});
+    CHECK(rows.back().tag == tag);
+  }
+  if (!out.empty()) CHECK(out.back() == '\n');
+  return rows;
+}
+
+// qid -> docids in output order; checks ranks 1..n, scores non-increasing,
+// a query's lines together, at most `limit` per query, no repeated docid.
+std::map<std::string, std::vector<std::string>> check_run(const std::vector<TrecLine>& rows,
+                                                          size_t limit) {
+  std::map<std::string, std::vector<std::string>> run;
+  std::map<std::string, std::vector<double>> scores;
+  std::string previous;
+  for (const TrecLine& r : rows) {
+    INFO("qid " << r.qid << " doc " << r.docid << " rank " << r.rank);
+    if (r.qid != previous) CHECK_MESSAGE(run.count(r.qid) == 0, "lines of a query are split");
+    previous = r.qid;
+    std::vector<std::string>& docs = run[r.qid];
+    CHECK(std::find(docs.begin(), docs.end(), r.docid) == docs.end());
+    docs.push_back(r.docid);
+    CHECK(r.rank == static_cast<int>(docs.size()));
+    if (!scores[r.qid].empty()) CHECK(r.score <= scores[r.qid].back());
+    scores[r.qid].push_back(r.score);
+  }
+  for (const auto& [qid, docs] : run) CHECK(docs.size() <= limit);
+  return run;
+}
+
+const std::vector<std::pair<std::string, std::string>> kBatchQueries = {
+    {"q1", "stochastic models"},
+    {"q2", "inverse problems"},
+    {"q3", "((("},
+    {"q4", "NOT AND -"},
+    {"q5", "\"inverse problems"},
+    {"6", "learning"},
+    {"q7", "xylophone"},
+    {"q8", "optimization \"scheduling\" (transport -energy"},
+    {"q9", "name: title:\" ) OR"},
+};
+
+std::string batch_file() {
+  std::string s;
+  for (const auto& [id, text] : kBatchQueries) {
+    json j = {{"_id", id}, {"text", text}};
+    if (id == "6") j["_id"] = 6;  // integer ids are read too
+    s += j.dump() + "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("search: --batch --format trec prints qid Q0 docid rank score tag per hit") {
+  IndexedFixture box;
+  write_file(box / "queries.jsonl", batch_file());
+
+  for (const char* syntax : {"plain", "query"}) {
+    CAPTURE(syntax);
+    Run r = box.resdex({"search", "--batch", "queries.jsonl", "--format", "trec", "--limit", "5",
+                        "--syntax", syntax});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    auto run = check_run(parse_trec(r.out), 5);
+    CHECK(run.count("q7") == 0);  // no hits, no lines
+    for (const auto& [qid, docs] : run) {
+      bool known = std::any_of(kBatchQueries.begin(), kBatchQueries.end(),
+                               [&](const auto& q) { return q.first == qid; });
+      CHECK_MESSAGE(known, "unknown qid " << qid);
+      for (const std::string& d : docs)
+        CHECK_MESSAGE(std::find(kAllFixtureIds.begin(), kAllFixtureIds.end(), d) != kAllFixtureIds.end(), d);
+    }
+    REQUIRE(run.count("q1") == 1);
+    REQUIRE(run.count("6") == 1);
+    CHECK(run.at("6").size() == 4);  // learning: 4 matches, under the limit
+    CHECK(run.at("q1").size() <= 5);
+  }
+
+  // The default syntax of --batch is plain words: the same ranking as a
+  // single plain-words search, scores to the 6 printed decimals.
+  Run r = box.resdex({"search", "--batch", "queries.jsonl", "--limit", "5"});
+  REQUIRE(r.exit_code == 0);
+  std::vector<TrecLine> rows = parse_trec(r.out);
+  for (const auto& [qid, text] : kBatchQueries) {
+    CAPTURE(qid);
+    json single = box.search({"--syntax", "plain", "--limit", "5", text});
+    std::vector<std::string> expected_ids = ids(single);
+    std::vector<std::string> got;
+    std::vector<double> got_scores;
+    for (const TrecLine& row : rows)
+      if (row.qid == qid) {
+        got.push_back(row.docid);
+        got_scores.push_back(row.score);
+      }
+    CHECK(got == expected_ids);
+    for (size_t i = 0; i < got_scores.size() && i < single.at("results").size(); ++i)
+      CHECK(std::abs(got_scores[i] - single["results"][i].at("score").get<double>()) < 1e-6);
+  }
+
+  // --tag names the run.
+  Run tagged = box.resdex({"search", "--batch", "queries.jsonl", "--tag", "bm25-test"});
+  REQUIRE(tagged.exit_code == 0);
+  CHECK_FALSE(parse_trec(tagged.out, "bm25-test").empty());
+}
+
+TEST_CASE("search: --batch --format json prints one search object per query line") {
+  IndexedFixture box;
+  write_file(box / "queries.jsonl", batch_file());
+  Run r = box.resdex({"search", "--batch", "queries.jsonl", "--format", "json", "--limit", "5"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> out_lines = lines(r.out);
+  REQUIRE(out_lines.size() == kBatchQueries.size());
+  Run trec = box.resdex({"search", "--batch", "queries.jsonl", "--limit", "5"});
+  auto run = check_run(parse_trec(trec.out), 5);
+  for (size_t i = 0; i < kBatchQueries.size(); ++i) {
+    CAPTURE(kBatchQueries[i].first);
+    json j;
+    REQUIRE_NOTHROW(j = json::parse(out_lines[i]));
+    check_search_schema(j);
+    CHECK(j.at("query") == kBatchQueries[i].first);
+    CHECK(j.at("limit") == 5);
+    CHECK(j.at("results").size() <= 5);
+    CHECK(j.at("total").get<size_t>() >= j.at("results").size());
+    CHECK(ids(j) == run[kBatchQueries[i].first]);
+  }
+  CHECK(json::parse(out_lines[6]).at("total") == 0);  // xylophone
+  CHECK(json::parse(out_lines[5]).at("total") == 4);  // learning
+
+  // A bad line in the query file names the file and line, exit 2.
+  write_file(box / "bad.jsonl", "{\"_id\": \"q1\", \"text\": \"a\"}\n\n{\"_id\": \"q2\"}\n");
+  Run bad = box.resdex({"search", "--batch", "bad.jsonl"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out.empty());
+  CHECK(contains(bad.err, "bad.jsonl:3"));
+  // --batch and a query together are a usage error.
+  Run both = box.resdex({"search", "--batch", "queries.jsonl", "stochastic"});
+  CHECK(both.exit_code == 2);
+  CHECK(both.out.empty());
+}
+
+// ---------------------------------------------------------------------------
+// eval
+
+namespace {
+
+// Six documents of five words each, so that BM25 ranks by the count of the
+// query word alone: for "zebra" d1 (3) > d2 (2) > d3 (1); for "lion"
+// d5 (2) > d4 (1); "tiger" is only in d6.
+const std::vector<std::string> kZooLines = {
+    R"({"_id": "d1", "text": "zebra zebra zebra filler filler"})",
+    R"({"_id": "d2", "text": "zebra zebra filler filler filler"})",
+    R"({"_id": "d3", "text": "zebra filler filler filler filler"})",
+    R"({"_id": "d4", "text": "lion filler filler filler filler"})",
+    R"({"_id": "d5", "text": "lion lion filler filler filler"})",
+    R"({"_id": "d6", "text": "tiger filler filler filler filler"})",
+};
+
+const char* kZooQueries =
+    "{\"_id\": \"q1\", \"text\": \"zebra\"}\n"
+    "{\"_id\": \"q2\", \"text\": \"lion\"}\n"
+    "{\"_id\": \"q3\", \"text\": \"tiger\"}\n"
+    "{\"_id\": \"q4\", \"text\": \"giraffe\"}\n"
+    "{\"_id\": \"q5\", \"text\": \"zebra lion\"}\n";
+
+// q1: d2 (2) and d3 (1) found at ranks 2 and 3, d6 (1) not found.
+// q2: d5 found at rank 1. q3: d1 not found (d6 is). q4: nothing relevant,
+// skipped. q5: not judged, ignored.
+const char* kZooQrels =
+    "query-id\tcorpus-id\tscore\n"
+    "q1\td2\t2\n"
+    "q1\td3\t1\n"
+    "q1\td6\t1\n"
+    "q2\td5\t1\n"
+    "q3\td1\t1\n"
+    "q4\td4\t0\n";
+
+double disc(int rank) { return 1.0 / std::log2(rank + 1.0); }
+
+}  // namespace
+
+TEST_CASE("eval: metrics on a tiny corpus match the values computed by hand") {
+  Sandbox box;
+  write_file(box / "zoo.jsonl", jsonl(kZooLines));
+  write_file(box / "queries.jsonl", kZooQueries);
+  write_file(box / "qrels.tsv", kZooQrels);
+  REQUIRE(box.index({"--corpus", "zoo.jsonl"}).at("added") == 6);
+
+  // The rankings the hand computation assumes.
+  Run ranked = box.resdex({"search", "--batch", "queries.jsonl"});
+  REQUIRE(ranked.exit_code == 0);
+  auto run = check_run(parse_trec(ranked.out), 10);
+  REQUIRE(run["q1"] == std::vector<std::string>{"d1", "d2", "d3"});
+  REQUIRE(run["q2"] == std::vector<std::string>{"d5", "d4"});
+  REQUIRE(run["q3"] == std::vector<std::string>{"d6"});
+
+  // q1: DCG = 2/log2(3) + 1/log2(4) = 1.26186 + 0.5 = 1.76186
+  //     IDCG = 2/log2(2) + 1/log2(3) + 1/log2(4) = 3.13093; nDCG = 0.56273
+  //     AP = (1/2 + 2/3) / 3 = 0.38889; R@100 = 2/3; RR = 1/2
+  // q2: all 1.  q3: all 0.
+  const double ndcg1 = (2 * disc(2) + disc(3)) / (2 * disc(1) + disc(2) + disc(3));
+  const double ap1 = (1.0 / 2 + 2.0 / 3) / 3;
+  CHECK(ndcg1 == doctest::Approx(0.56273).epsilon(1e-4));
+
+  Run r = box.resdex({"eval", "--queries", "queries.jsonl", "--qrels", "qrels.tsv", "--index",
+                      "index", "--json", "--per-query"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  json j = Sandbox::parse_json(r.out);
+  CHECK(j.at("qid") == "all");
+  CHECK(j.at("queries") == 3);
+  CHECK(j.at("ndcg@10").get<double>() == doctest::Approx((ndcg1 + 1 + 0) / 3));
+  CHECK(j.at("map").get<double>() == doctest::Approx((ap1 + 1 + 0) / 3));
+  CHECK(j.at("recall@100").get<double>() == doctest::Approx((2.0 / 3 + 1 + 0) / 3));
+  CHECK(j.at("mrr").get<double>() == doctest::Approx((0.5 + 1 + 0) / 3));
+  CHECK(j.at("relevant") == 5);
+  CHECK(j.at("retrieved") == 6);
+
+  REQUIRE(j.at("per_query").size() == 3);
+  const json& q1 = j["per_query"][0];
+  CHECK(q1.at("qid") == "q1");
+  CHECK(q1.at("ndcg@10").get<double>() == doctest::Approx(ndcg1));
+  CHECK(q1.at("map").get<double>() == doctest::Approx(ap1));
+  CHECK(q1.at("recall@100").get<double>() == doctest::Approx(2.0 / 3));
+  CHECK(q1.at("mrr").get<double>() == doctest::Approx(0.5));
+  CHECK(q1.at("relevant") == 3);
+  CHECK(q1.at("retrieved") == 3);
+  const json& q2 = j["per_query"][1];
+  CHECK(q2.at("qid") == "q2");
+  for (const char* m : {"ndcg@10", "map", "recall@100", "mrr"}) CHECK(q2.at(m).get<double>() == 1.0);
+  const json& q3 = j["per_query"][2];
+  CHECK(q3.at("qid") == "q3");
+  for (const char* m : {"ndcg@10", "map", "recall@100", "mrr"}) CHECK(q3.at(m).get<double>() == 0.0);
+  CHECK(q3.at("retrieved") == 1);
+
+  // Text output, four decimals.
+  Run text = box.resdex({"eval", "--queries", "queries.jsonl", "--qrels", "qrels.tsv"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out ==
+        "queries     3\n"
+        "nDCG@10     0.5209\n"
+        "MAP         0.4630\n"
+        "Recall@100  0.5556\n"
+        "MRR         0.5000\n");
+
+  // --depth 2 cuts q1's run after d2: AP = (1/2) / 3, R@100 = 1/3.
+  json shallow = Sandbox::parse_json(box.resdex({"eval", "--queries", "queries.jsonl", "--qrels",
+                                                 "qrels.tsv", "--depth", "2", "--json"})
+                                         .out);
+  CHECK(shallow.at("map").get<double>() == doctest::Approx((0.5 / 3 + 1 + 0) / 3));
+
+  // A malformed qrels line names its file and line; no --queries and no
+  // --run is a usage error.
+  write_file(box / "bad.tsv", "query-id\tcorpus-id\tscore\nq1\td2\n");
+  Run bad = box.resdex({"eval", "--queries", "queries.jsonl", "--qrels", "bad.tsv"});
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "bad.tsv:2"));
+  Run no_queries = box.resdex({"eval", "--qrels", "qrels.tsv"});
+  CHECK(no_queries.exit_code == 2);
+  CHECK(contains(no_queries.err, "--queries"));
+}
+
+TEST_CASE("eval: a saved --batch run evaluates like searching the index") {
+  IndexedFixture box;
+  write_file(box / "queries.jsonl",
+             "{\"_id\": \"s1\", \"text\": \"stochastic models of disease\"}\n"
+             "{\"_id\": \"s2\", \"text\": \"inverse problems\"}\n"
+             "{\"_id\": \"s3\", \"text\": \"machine learning for molecules\"}\n"
+             "{\"_id\": \"s4\", \"text\": \"optimization of transport networks\"}\n"
+             "{\"_id\": \"s5\", \"text\": \"biomarkers in patient data\"}\n"
+             "{\"_id\": \"s6\", \"text\": \"xylophone\"}\n");
+  write_file(box / "qrels.tsv",
+             "query-id\tcorpus-id\tscore\n"
+             "s1\tgroups/schmidt\t2\n"
+             "s1\tgroups/noe\t1\n"
+             "s2\tgroups/reiss\t2\n"
+             "s2\tresearchers/lindgren\t1\n"
+             "s2\tgroups/noe\t1\n"
+             "s3\tgroups/noe\t2\n"
+             "s3\tgroups/becker\t1\n"
+             "s4\tgroups/kowalski\t2\n"
+             "s4\tgroups/mueller\t1\n"
+             "s5\tgroups/becker\t1\n"
+             "s5\tgroups/schmidt\t1\n"
+             "s6\tgroups/mueller\t1\n");
+  Run batch = box.resdex({"search", "--batch", "queries.jsonl", "--limit", "1000"});
+  REQUIRE(batch.exit_code == 0);
+  check_run(parse_trec(batch.out), 1000);
+  write_file(box / "saved.trec", batch.out);
+
+  Run from_index = box.resdex({"eval", "--queries", "queries.jsonl", "--qrels", "qrels.tsv",
+                               "--json", "--per-query"});
+  Run from_run = box.resdex({"eval", "--run", "saved.trec", "--qrels", "qrels.tsv", "--json",
+                             "--per-query"});
+  INFO("stderr: " << from_index.err << from_run.err);
+  REQUIRE(from_index.exit_code == 0);
+  REQUIRE(from_run.exit_code == 0);
+  json a = Sandbox::parse_json(from_index.out), b = Sandbox::parse_json(from_run.out);
+  CHECK(a.at("queries") == 6);
+  CHECK(b.at("queries") == 6);
+  // Not trivially perfect or empty.
+  CHECK(a.at("ndcg@10").get<double>() > 0.3);
+  CHECK(a.at("ndcg@10").get<double>() < 1.0);
+  REQUIRE(a.at("per_query").size() == b.at("per_query").size());
+  auto same = [](const json& x, const json& y) {
+    INFO("index: " << x.dump() << "\nrun:   " << y.dump());
+    CHECK(x.at("qid") == y.at("qid"));
+    for (const char* m : {"ndcg@10", "map", "recall@100", "mrr"})
+      CHECK(x.at(m).get<double>() == doctest::Approx(y.at(m).get<double>()).epsilon(1e-12));
+    CHECK(x.at("relevant") == y.at("relevant"));
+    CHECK(x.at("retrieved") == y.at("retrieved"));
+  };
+  same(a, b);
+  for (size_t i = 0; i < a.at("per_query").size(); ++i) same(a["per_query"][i], b["per_query"][i]);
+  // The query nobody's run retrieves anything for scores 0 in both.
+  CHECK(a["per_query"][5].at("qid") == "s6");
+  CHECK(a["per_query"][5].at("ndcg@10") == 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// shards and remote shards
+
+namespace {
+
+std::string find_program(const std::string& name) {
+  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+    std::string path = std::string(dir) + "/" + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// A port on 127.0.0.1 that was free a moment ago.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts_connections(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// xapian-tcpsrv serving one database on 127.0.0.1, in a process group of
+// its own (it forks a child per connection); the group is ended when the
+// object goes, also when the test fails.
+class TcpServer {
+ public:
+  TcpServer(const std::string& database, const fs::path& log) {
+    const std::string program = find_program("xapian-tcpsrv");
+    REQUIRE_MESSAGE(!program.empty(),
+                    "xapian-tcpsrv not found (install the xapian-tools package); it is needed "
+                    "to test remote shards");
+    for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
+      const int port = free_port();
+      if (start(program, database, port, log)) port_ = port;
+    }
+    REQUIRE_MESSAGE(pid_ > 0, "xapian-tcpsrv did not start; log: " << read_log(log));
+  }
+  ~TcpServer() { stop(); }
+  TcpServer(const TcpServer&) = delete;
+  TcpServer& operator=(const TcpServer&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  static std::string read_log(const fs::path& log) {
+    std::ifstream in(log);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // Starts the server on `port`; true once it accepts connections within
+  // about 5 s, false (and nothing left running) otherwise.
+  bool start(const std::string& program, const std::string& database, int port,
+             const fs::path& log) {
+    std::vector<std::string> args{program,      "--interface", "127.0.0.1", "--port",
+                                  std::to_string(port), database};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    REQUIRE(log_fd >= 0);
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(null_fd >= 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(SIGPIPE, &dfl, nullptr);
+      if (::dup2(null_fd, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0) ::_exit(126);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid, pid);  // also from here, so that stop() cannot race the child
+    ::close(log_fd);
+    ::close(null_fd);
+    pid_ = pid;
+    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 50) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {  // exited: port taken, or worse
+        pid_ = -1;
+        return false;
+      }
+      if (accepts_connections(port)) return true;
+      ::usleep(50 * 1000);
+    }
+    stop();
+    return false;
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGTERM);
+    int status = 0;
+    for (int waited_ms = 0; waited_ms < 3000; waited_ms += 20) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        ::kill(-pid_, SIGKILL);  // any connection children left in the group
+        pid_ = -1;
+        return;
+      }
+      ::usleep(20 * 1000);
+    }
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// The databases a sharded index directory's current generation lists.
+std::vector<fs::path> shard_paths(const fs::path& index_dir) {
+  std::istringstream top(read_file(index_dir / "XAPIANDB"));
+  std::string type, generation;
+  top >> type >> generation;
+  REQUIRE_FALSE(generation.empty());
+  CHECK(type == "auto");
+  const fs::path gen = index_dir / generation;
+  std::vector<fs::path> out;
+  std::istringstream stub(read_file(gen / "XAPIANDB"));
+  std::string line;
+  while (std::getline(stub, line)) {
+    std::istringstream words(line);
+    std::string t, path;
+    if (!(words >> t >> path)) continue;
+    CHECK(t == "auto");
+    out.push_back(fs::path(path).is_absolute() ? fs::path(path) : gen / path);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("search: a sharded index and a shard served by xapian-tcpsrv answer like one index") {
+  Sandbox box;
+  box.copy_corpus();
+  REQUIRE(box.index({"--index", "plain"}).at("documents") == 9);
+  json report = box.index({"--index", "sharded", "--shards", "2"});
+  CHECK(report.at("added") == 9);
+  CHECK(report.at("documents") == 9);
+  CHECK(report.at("failed") == json::array());
+
+  const std::vector<fs::path> shards = shard_paths(box / "sharded");
+  REQUIRE(shards.size() == 2);
+  for (const fs::path& s : shards) {
+    CAPTURE(s.string());
+    CHECK(fs::is_directory(s));
+    CHECK(s.filename().string().rfind("shard-", 0) == 0);
+  }
+  // Another run keeps the two shards.
+  CHECK(box.index({"--index", "sharded"}).at("unchanged") == 9);
+  CHECK(shard_paths(box / "sharded") == shards);
+
+  TcpServer server(fs::absolute(shards[1]).string(), box / "tcpsrv.log");
+  write_file(box / "remote/XAPIANDB", "auto " + fs::absolute(shards[0]).string() + "\n" +
+                                          "remote 127.0.0.1:" + std::to_string(server.port()) + "\n");
+
+  // Each half holds documents, together all nine: the remote one is not
+  // a bystander.
+  write_file(box / "local-half/XAPIANDB", "auto " + fs::absolute(shards[0]).string() + "\n");
+  write_file(box / "remote-half/XAPIANDB", "remote 127.0.0.1:" + std::to_string(server.port()) + "\n");
+  const int local_docs = box.search({"--index", (box / "local-half").string()}).at("total").get<int>();
+  const int remote_docs = box.search({"--index", (box / "remote-half").string()}).at("total").get<int>();
+  CHECK(local_docs > 0);
+  CHECK(remote_docs > 0);
+  CHECK(local_docs + remote_docs == 9);
+
+  const std::vector<std::vector<std::string>> queries = {
+      {"--limit", "100"},
+      {"stochastic"},
+      {"inverse", "problems"},
+      {"\"inverse problems\""},
+      {"learning", "--limit", "3"},
+      {"learning", "--limit", "2", "--offset", "2"},
+      {"--institution", "zib"},
+      {"--institution", "FU Berlin", "--institution", "WIAS", "--limit", "100"},
+      {"learning", "--area", "AI-based Data Analysis"},
+      {"name:muller"},
+      {"stochastic OR learning OR optimization", "--limit", "100"},
+      {"models NOT stochastic"},
+      {"--syntax", "plain", "stochastic models of disease progression"},
+      {"--type", "group", "data"},
+      {"xylophone"},
+  };
+  for (const auto& q : queries) {
+    CAPTURE(describe(q));
+    auto with_index = [&](const std::string& index) {
+      std::vector<std::string> args = q;
+      args.insert(args.end(), {"--index", index});
+      return box.search(args);
+    };
+    json plain = with_index("plain");
+    json sharded = with_index("sharded");
+    json remote = with_index((box / "remote").string());
+    check_search_schema(remote);
+    check_same_search(plain, sharded);
+    check_same_search(plain, remote);
+    // Paths are those of the corpus in all three.
+    CHECK(plain.at("results").size() == remote.at("results").size());
+    for (size_t i = 0; i < plain.at("results").size() && i < remote.at("results").size(); ++i)
+      CHECK(plain["results"][i].at("path") == remote["results"][i].at("path"));
+  }
+  // Not every query above is a trivial one.
+  CHECK(box.search({"--index", (box / "remote").string(), "stochastic OR learning OR optimization",
+                    "--limit", "100"})
+            .at("total")
+            .get<int>() >= 5);
+
+  // Every document can be shown through the remote stub, wherever it lives.
+  for (const std::string& id : kAllFixtureIds) {
+    CAPTURE(id);
+    Run local = box.resdex({"show", "--json", "--index", "plain", id});
+    Run remote = box.resdex({"show", "--json", "--index", (box / "remote").string(), id});
+    CHECK(remote.exit_code == 0);
+    CHECK(remote.out == local.out);
+  }
+
+  // A batch run through the remote stub equals the local one.
+  write_file(box / "queries.jsonl", batch_file());
+  Run local_batch = box.resdex({"search", "--batch", "queries.jsonl", "--index", "plain"});
+  Run remote_batch =
+      box.resdex({"search", "--batch", "queries.jsonl", "--index", (box / "remote").string()});
+  REQUIRE(remote_batch.exit_code == 0);
+  CHECK(remote_batch.out == local_batch.out);
 }
