@@ -7,9 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -974,6 +979,173 @@ TEST_CASE("indexer: asking for another shard count rebuilds the index") {
     CHECK_FALSE(r.rebuilt);
     CHECK(r.rebuild_reason.empty());
     CHECK(r.unchanged == 40);
+  }
+}
+
+TEST_CASE("indexer: a second writer on a new index is refused while the first holds the directory") {
+  Fixture f;
+  {
+    // What a first writer holds from its start, before any generation exists.
+    WriterLock first = IndexLocation(f.options.index_dir).lock_for_writing();
+    try {
+      f.run();
+      FAIL("update_index did not throw");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kLocked);
+      CHECK(std::string(e.what()).find("another process is updating the index") != std::string::npos);
+    }
+    CHECK_FALSE(IndexLocation(f.options.index_dir).exists());
+  }
+  CHECK(f.run().added == 4);
+}
+
+TEST_CASE("indexer: with wait, a writer waits for the lock to be released") {
+  Fixture f;
+  f.run();
+  f.fs.remove("corpus/groups/conrad.md");
+  f.options.wait = true;
+  f.options.wait_timeout = std::chrono::seconds(20);
+  SUBCASE("the directory lock") {
+    auto first = std::make_unique<WriterLock>(IndexLocation(f.options.index_dir).lock_for_writing());
+    std::thread releaser([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      first.reset();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    IndexReport r = f.run();
+    releaser.join();
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(250));
+    CHECK(r.removed == 1);
+  }
+  SUBCASE("Xapian's lock, held by another program") {
+    auto holder = std::make_unique<Xapian::WritableDatabase>(IndexLocation(f.options.index_dir).current(),
+                                                             Xapian::DB_OPEN);
+    std::thread releaser([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      holder.reset();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    IndexReport r = f.run();
+    releaser.join();
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(250));
+    CHECK(r.removed == 1);
+  }
+}
+
+TEST_CASE("indexer: with wait, a writer gives up after wait_timeout") {
+  Fixture f;
+  f.run();
+  WriterLock first = IndexLocation(f.options.index_dir).lock_for_writing();
+  f.options.wait = true;
+  f.options.wait_timeout = std::chrono::milliseconds(200);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    f.run();
+    FAIL("update_index did not throw");
+  } catch (const Error& e) {
+    CHECK(e.kind() == Error::Kind::kLocked);
+    CHECK(std::string(e.what()).find("gave up after waiting 0.2 s") != std::string::npos);
+  }
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(200));
+}
+
+TEST_CASE("indexer: what a killed run left in the index directory is removed by the next run") {
+  Fixture f;
+  f.run();
+  IndexLocation loc(f.options.index_dir);
+  const std::string generation = loc.current();
+  // A rebuild killed while writing shards, one killed while compacting,
+  // one killed while writing the stub.
+  std::filesystem::create_directories(f.options.index_dir + "/db-7.shards/0");
+  std::filesystem::create_directories(f.options.index_dir + "/db-8");
+  { std::ofstream(f.options.index_dir + "/db-8/postlist.glass") << "partial"; }
+  { std::ofstream(f.options.index_dir + "/XAPIANDB.tmp") << "auto db-8\n"; }
+  SUBCASE("an update") {
+    f.fs.remove("corpus/groups/conrad.md");
+    CHECK(f.run().removed == 1);
+    CHECK(loc.current() == generation);
+  }
+  SUBCASE("a rebuild") {
+    f.options.rebuild = true;
+    CHECK(f.run().documents == 4);
+    CHECK(loc.current() == f.options.index_dir + "/db-9");
+  }
+  CHECK(test::list_dir(f.options.index_dir) ==
+        std::vector<std::string>{"XAPIANDB", std::filesystem::path(loc.current()).filename().string()});
+}
+
+TEST_CASE("indexer: a rebuild that fails leaves no unfinished generation behind") {
+  Fixture f;
+  f.run();
+  const std::string generation = IndexLocation(f.options.index_dir).current();
+  f.options.rebuild = true;
+  f.options.corpus_paths = {"corpus", "missing"};
+  for (unsigned threads : {1u, 3u}) {
+    CAPTURE(threads);
+    f.options.threads = threads;
+    CHECK_THROWS_AS(f.run(), Error);
+    CHECK(IndexLocation(f.options.index_dir).current() == generation);
+    CHECK(test::list_dir(f.options.index_dir) ==
+          std::vector<std::string>{"XAPIANDB", std::filesystem::path(generation).filename().string()});
+  }
+  CHECK(f.all_ids() == kAllIds);
+}
+
+TEST_CASE("indexer: a rebuild repairs an index whose tables are damaged, carrying what it can read") {
+  for (const char* table : {"postlist.glass", "docdata.glass", "termlist.glass"}) {
+    CAPTURE(table);
+    Fixture f;
+    // Enough documents for tables of several blocks.
+    for (int i = 0; i < 300; ++i) {
+      std::string body;
+      for (int w = 0; w < 80; ++w) body += "word" + std::to_string((i * 31 + w * 7) % 997) + " ";
+      f.fs.write("corpus/extra/" + std::to_string(i) + ".md",
+                 Md{.name = "Extra " + std::to_string(i),
+                    .title = "Extra",
+                    .institutions = "ZIB",
+                    .areas = "Foundations of AI",
+                    .body = body}
+                     .str());
+    }
+    f.run();
+    const std::string path = IndexLocation(f.options.index_dir).current() + "/" + table;
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    // Broken sources, whose last good versions a rebuild copies from the
+    // damaged generation when it can read them.
+    for (int i = 0; i < 300; i += 10) f.fs.write("corpus/extra/" + std::to_string(i) + ".md", "no front matter\n");
+    f.options.rebuild = true;
+    IndexReport r;
+    CHECK_NOTHROW(r = f.run());
+    CHECK(r.failed.size() == 30);
+    CHECK(r.documents >= 274);
+    CHECK(r.documents <= 304);
+    CHECK(f.find("word5").size() > 0);
+  }
+}
+
+TEST_CASE("indexer: a stub that names no resdex generation is replaced only by a rebuild") {
+  for (const std::string& stub : {std::string(""), std::string("SQLite format 3\0garbage", 24),
+                                  std::string("\xff\xfe\x00\x01 not a stub\n", 16)}) {
+    Fixture f;
+    std::filesystem::create_directories(f.options.index_dir);
+    { std::ofstream(f.options.index_dir + "/XAPIANDB", std::ios::binary) << stub; }
+    try {
+      f.run();
+      FAIL("update_index did not throw");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kCorrupt);
+      CHECK(std::string(e.what()).find("resdex index --rebuild") != std::string::npos);
+    }
+    try {
+      Searcher s(f.options.index_dir);
+      FAIL("Searcher did not throw");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kCorrupt);
+      CHECK(std::string(e.what()).find("resdex index --rebuild") != std::string::npos);
+    }
+    f.options.rebuild = true;
+    CHECK(f.run().documents == 4);
+    CHECK(f.all_ids() == kAllIds);
   }
 }
 

@@ -149,6 +149,17 @@ TEST_CASE("jsonl_record: a line that is not JSON is rejected") {
   CHECK_FALSE(contains(bad(R"({"_id": "a", "title": )"), "line 1"));
 }
 
+// Found by fuzz_jsonl (docs/reliability.md): nlohmann::json throws
+// out_of_range, not parse_error, for a number too large for a double, and
+// the uncaught exception stopped `resdex index` as an internal error.
+TEST_CASE("jsonl_record: a number too large for a double is rejected, not thrown") {
+  CHECK(bad("1e400") == "not valid JSON: number overflow parsing '1e400'");
+  CHECK(contains(bad(R"({"_id": "a", "text": "t", "score": -3139261e7581})"), "number overflow"));
+  CHECK(contains(bad(R"({"_id": "a", "year": 1e999})"), "not valid JSON"));
+  CHECK(jsonl_record_id("1e400") == "");
+  CHECK(jsonl_record_id(R"({"_id": "a", "v": 1e400})") == "");
+}
+
 TEST_CASE("jsonl_record: JSON that is not an object is rejected") {
   for (const char* line : {R"(["_id", "a"])", "42", R"("a string")", "null", "true"}) {
     INFO(line);

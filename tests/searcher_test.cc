@@ -542,5 +542,50 @@ TEST_CASE("searcher: get returns a stored document or throws kNotFound") {
   }
 }
 
+TEST_CASE("searcher: a query longer than kMaxQueryBytes is refused with kUsage, one that long is read") {
+  SearchOptions o;
+  o.query = std::string(kMaxQueryBytes + 1, 'a');
+  try {
+    search(o);
+    FAIL("no exception");
+  } catch (const Error& e) {
+    CHECK(e.kind() == Error::Kind::kUsage);
+    CHECK(std::string(e.what()).find("16385 bytes long") != std::string::npos);
+  }
+  std::string q;
+  while (q.size() + 9 <= kMaxQueryBytes) q += "learning ";
+  q.resize(kMaxQueryBytes, ' ');
+  o.query = q;
+  SearchResult r;
+  CHECK_NOTHROW(r = search(o));
+  CHECK(r.total > 0);
+}
+
+TEST_CASE("searcher: wildcards after the 32nd are read as plain words") {
+  std::string filler;
+  for (int i = 0; i < 31; ++i) filler += "zzq* ";
+  SearchOptions o;
+  o.limit = 100;
+  o.query = filler + "optimi*";  // the 32nd: expanded
+  CHECK(has(ids(search(o)), "groups/pokutta"));
+  o.query = filler + "zzq* optimi*";  // the 33rd: the word "optimi"
+  SearchResult r = search(o);
+  CHECK(r.query == o.query);
+  CHECK_FALSE(has(ids(r), "groups/pokutta"));
+  o.query = filler + "zzq* optimization";
+  CHECK(has(ids(search(o)), "groups/pokutta"));
+}
+
+TEST_CASE("searcher: a query of more than 256 words is read as plain words") {
+  SearchOptions o;
+  o.limit = 100;
+  std::string filler;
+  for (int i = 0; i < 254; ++i) filler += " zzqx";
+  o.query = "quantum -computing" + filler;  // 256 words: "-computing" excludes
+  CHECK(ids(search(o)).empty());
+  o.query += " zzqx";  // 257: plain words, "-" is no operator
+  CHECK(ids(search(o)) == Ids{"groups/eisert"});
+}
+
 }  // namespace
 }  // namespace resdex

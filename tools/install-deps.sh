@@ -24,9 +24,12 @@ PACKAGES=(
   zlib1g-dev
 )
 
-# Extra tools for the test suite (man -l checks the man page).
+# Extra tools for the test suite (man -l checks the man page; clang 14 and
+# its compiler-rt runtime build the libFuzzer targets, tools/test.sh).
 TEST_EXTRA=(
   man-db
+  clang-14
+  libclang-rt-14-dev
 )
 
 usage() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,10 @@ inline constexpr int kExitFailure = 1;  // runtime error, or a document failed t
 inline constexpr int kExitUsage = 2;    // bad command line
 
 using Runner = std::function<int()>;
+
+// The index directory `resdex index` is writing, for the message of a
+// failure that ends the process (main.cc); empty otherwise.
+inline std::string g_index_being_written;
 
 Runner add_index_command(CLI::App& app);
 Runner add_search_command(CLI::App& app);

@@ -86,7 +86,8 @@ Runner add_eval_command(CLI::App& app) {
         j["per_query"] = nlohmann::json::array();
         for (const QueryMetrics& m : ev.per_query) j["per_query"].push_back(row(m));
       }
-      fmt::print("{}\n", j.dump());
+      // Query ids from the qrels may hold invalid UTF-8.
+      fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return kExitOk;
     }
     if (args->per_query) {

@@ -56,6 +56,7 @@ Runner add_index_command(CLI::App& app) {
     std::vector<std::string> corpus;
     bool json = false;
     bool quiet = false;
+    double wait_timeout = 3600;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("index");
@@ -76,12 +77,21 @@ Runner add_index_command(CLI::App& app) {
                   "Writer threads for a full build (0: one per core)")
       ->type_name("N")
       ->check(CLI::Range(0, 16));
+  cmd->add_flag("--wait", args->options.wait,
+                "If another process is updating the index, wait for it instead of failing at once");
+  CLI::Option* wait_timeout = cmd->add_option("--wait-timeout", args->wait_timeout,
+                  "Give up waiting after this many seconds (implies --wait)")
+      ->type_name("SECONDS")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "Print no summary; problems still go to stderr");
   cmd->footer(
       "Incremental by default: unchanged files are skipped, changed ones replaced, new ones\n"
       "added and deleted ones removed, all in one atomic commit. A broken file is reported as\n"
-      "path:line: reason, its last good version stays searchable, and the exit code is 1.\n\n"
+      "path:line: reason, its last good version stays searchable, and the exit code is 1.\n"
+      "A run that is killed or fails (a full disk) leaves the index as it was. A second\n"
+      "run on the same index is refused (exit 1) unless given --wait.\n\n"
       "Examples:\n"
       "  resdex index\n"
       "  resdex index --corpus corpus --index /tmp/idx --json\n"
@@ -89,14 +99,19 @@ Runner add_index_command(CLI::App& app) {
       "  resdex index --corpus abstracts.jsonl.gz --index abstracts\n"
       "  zcat part-*.jsonl.gz | resdex index --corpus - --index abstracts --shards 4");
 
-  return [args]() {
+  return [args, wait_timeout]() {
     if (!args->corpus.empty()) args->options.corpus_paths = args->corpus;
+    if (wait_timeout->count() > 0) args->options.wait = true;
+    args->options.wait_timeout =
+        std::chrono::milliseconds(static_cast<long long>(args->wait_timeout * 1000));
     if (!args->quiet && ::isatty(STDERR_FILENO)) {
       auto line = std::make_shared<ProgressLine>();
       args->options.progress = [line](const IndexProgress& p) { (*line)(p); };
     }
     DiskFileSystem fs;
+    g_index_being_written = args->options.index_dir;
     IndexReport report = update_index(args->options, fs);
+    g_index_being_written.clear();
     if (!report.rebuild_reason.empty() && !args->quiet)
       fmt::print(stderr, "resdex: {}\n", report.rebuild_reason);
     for (const ReadError& e : report.failed) {

@@ -1,13 +1,17 @@
 // resdex: full-text search over research descriptions.
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
+#include <xapian.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -62,6 +66,48 @@ int unknown_command(std::string_view name) {
   return kExitUsage;
 }
 
+// Xapian 1.4 can end the process with std::terminate when a write fails
+// at some points of a commit (seen with ENOSPC: a destructor inside
+// libxapian that writes; docs/reliability.md). Like a kill, that leaves the
+// index as the last commit or stub switch made it: say so instead of
+// "terminate called after ...", and exit 1.
+[[noreturn]] void on_terminate() {
+  std::string what;
+  if (std::exception_ptr e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const Xapian::Error& x) {
+      what = x.get_description();
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+  }
+  // An exception still unwinding is not current; a nearly full disk under
+  // the index being written tells what it was.
+  struct statvfs st {};
+  if (what.empty() && !g_index_being_written.empty() &&
+      ::statvfs(g_index_being_written.c_str(), &st) == 0 &&
+      static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < (1ull << 20))
+    what = std::strerror(ENOSPC);
+  if (g_index_being_written.empty())
+    fmt::print(stderr, "resdex: internal error: {}\n", what.empty() ? "an unexpected exception" : what);
+  else if (what.find(std::strerror(ENOSPC)) != std::string::npos)
+    fmt::print(stderr,
+               "resdex: no space left on device while writing the index at '{}', and the Xapian "
+               "library gave up ({}): the index is as it was before this run; free some space "
+               "and run `resdex index` again, which also removes what this run left behind\n",
+               g_index_being_written, what);
+  else
+    fmt::print(stderr,
+               "resdex: the Xapian library gave up while writing the index at '{}' ({}): the index "
+               "is as it was before this run; run `resdex index` again, which also removes what "
+               "this run left behind\n",
+               g_index_being_written, what.empty() ? "an exception it could not pass on" : what);
+  std::fflush(stderr);
+  std::_Exit(kExitFailure);
+}
+
 }  // namespace
 
 int guarded(const std::function<int()>& body) {
@@ -72,6 +118,11 @@ int guarded(const std::function<int()>& body) {
     return e.kind() == Error::Kind::kUsage ? kExitUsage : kExitFailure;
   } catch (const std::exception& e) {
     fmt::print(stderr, "resdex: internal error: {}\n", e.what());
+    return kExitFailure;
+  } catch (...) {
+    // The library turns Xapian's exceptions (which are no std::exception)
+    // into resdex::Error; one that slips through must not abort.
+    fmt::print(stderr, "resdex: internal error: an unexpected exception\n");
     return kExitFailure;
   }
 }
@@ -126,6 +177,7 @@ bool use_color(const std::string& when) {
 }
 
 int main(int argc, char** argv) {
+  std::set_terminate(on_terminate);
   CLI::App app("resdex: full-text search over research descriptions: who works on what, where,\n"
                "and with whom.",
                "resdex");

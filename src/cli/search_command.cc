@@ -99,7 +99,14 @@ Runner add_search_command(CLI::App& app) {
       std::string out;
       for (const BatchQuery& q : queries) {
         opt.query = q.text;
-        SearchResult result = searcher.search(opt);
+        SearchResult result;
+        try {
+          result = searcher.search(opt);
+        } catch (const Error& e) {
+          // Name the query of the batch that was refused (too long).
+          if (e.kind() != Error::Kind::kUsage) throw;
+          throw Error(Error::Kind::kUsage, args->batch + ": query '" + q.id + "': " + e.what());
+        }
         if (args->format == "json") {
           result.query = q.id;
           printer->search(result);

@@ -160,7 +160,8 @@ Document decode_data(std::string_view data) {
     return doc;
   } catch (const json::exception& e) {
     throw Error(Error::Kind::kCorrupt,
-                std::string("stored document data is not resdex's: ") + e.what());
+                std::string("stored document data is not resdex's (") + e.what() +
+                    "): rebuild the index with `resdex index --rebuild`");
   }
 }
 

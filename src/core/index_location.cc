@@ -1,6 +1,7 @@
 #include "core/index_location.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -50,13 +51,50 @@ bool IndexLocation::exists() const {
   return fs::is_regular_file(stub_path(), ec);
 }
 
-std::string IndexLocation::current() const {
-  std::ifstream in(stub_path());
+std::string IndexLocation::stub_text() const {
+  std::ifstream in(stub_path(), std::ios::binary);
   if (!in) return "";
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string gen = generation_in_stub(ss.str());
+  return ss.str();
+}
+
+std::string IndexLocation::current() const {
+  std::string gen = generation_in_stub(stub_text());
   return gen.empty() ? "" : dir_ + "/" + gen;
+}
+
+WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+WriterLock::~WriterLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+WriterLock IndexLocation::lock_for_writing() const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw Error(Error::Kind::kIo, "cannot create index directory '" + dir_ + "': " + ec.message());
+  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw Error(Error::Kind::kIo, "cannot open index directory '" + dir_ + "': " + std::strerror(errno));
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    int saved = errno;
+    ::close(fd);
+    if (saved == EWOULDBLOCK)
+      throw Error(Error::Kind::kLocked, "another process is updating the index at '" + dir_ +
+                                            "'; try again when it has finished (or pass --wait)");
+    // A file system without flock (some network mounts): Xapian's own
+    // locks on the databases are all there is.
+    return WriterLock();
+  }
+  return WriterLock(fd);
 }
 
 std::string IndexLocation::prepare_next() const {
@@ -111,23 +149,42 @@ void IndexLocation::switch_to(const std::string& generation) const {
 
 void IndexLocation::remove_stale() const {
   std::string keep = fs::path(current()).filename().string();
+  if (keep.empty()) return;  // no readable stub: nothing is known to be stale
   std::error_code ec;
+  std::vector<fs::path> stale;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) {
     std::string name = entry.path().filename().string();
-    if (generation_number(name) >= 0 && name != keep) fs::remove_all(entry.path(), ec);
+    // db-N, db-N.shards (generation_number reads its leading N) and the
+    // stub's temporary file.
+    if ((generation_number(name) >= 0 && name != keep) || name == "XAPIANDB.tmp")
+      stale.push_back(entry.path());
   }
+  for (const fs::path& p : stale) fs::remove_all(p, ec);
 }
 
-Xapian::Database IndexLocation::open_reader() const {
-  if (!exists())
-    throw Error(Error::Kind::kNotFound,
-                "no index at '" + dir_ + "': build it with `resdex index` (or pass --index DIR)");
-  try {
-    return Xapian::Database(dir_);
-  } catch (const Xapian::Error& e) {
-    throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' cannot be read (" +
-                                           e.get_description() +
-                                           "): rebuild it with `resdex index --rebuild`");
+Xapian::Database IndexLocation::open_reader(std::string* stub) const {
+  // A rebuild may switch the stub and remove the generation it named
+  // between our reading the stub and Xapian's opening that generation.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    if (!exists())
+      throw Error(Error::Kind::kNotFound,
+                  "no index at '" + dir_ + "': build it with `resdex index` (or pass --index DIR)");
+    const std::string before = stub_text();
+    try {
+      Xapian::Database db(dir_);
+      if (db.size() == 0)  // an empty stub opens as an empty index
+        throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' is damaged (its stub file " +
+                                               stub_path() +
+                                               " names no database): rebuild it with `resdex index --rebuild`");
+      if (stub) *stub = before;
+      return db;
+    } catch (const Xapian::Error& e) {
+      if (attempt < kAttempts && stub_text() != before) continue;
+      throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' cannot be read (" +
+                                             e.get_description() +
+                                             "): rebuild it with `resdex index --rebuild`");
+    }
   }
 }
 

@@ -14,6 +14,24 @@
 
 namespace resdex {
 
+// The writer lock of an index directory, held while the object lives: an
+// flock(2) on the directory itself, so it leaves no file behind and is
+// released when its process dies, kill -9 included.
+class WriterLock {
+ public:
+  WriterLock() = default;
+  WriterLock(WriterLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  WriterLock& operator=(WriterLock&& other) noexcept;
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+  ~WriterLock();
+
+ private:
+  friend class IndexLocation;
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 class IndexLocation {
  public:
   explicit IndexLocation(std::string dir) : dir_(std::move(dir)) {}
@@ -26,6 +44,16 @@ class IndexLocation {
 
   // Path of the current generation named by the stub, or "" if none.
   std::string current() const;
+
+  // The stub's text, or "" if there is none.
+  std::string stub_text() const;
+
+  // Takes the directory's writer lock, creating the directory if needed.
+  // Throws Error(kLocked) if another process holds it. Every writer takes
+  // it before it reads the stub, and keeps it until it is done, so that no
+  // two runs ever write the same index. (Xapian's own lock on each
+  // database is taken too, and left alone.)
+  WriterLock lock_for_writing() const;
 
   // The Xapian databases of a generation: the generation itself, or, for a
   // sharded one, the local databases its own stub lists.
@@ -43,12 +71,17 @@ class IndexLocation {
   // fsync, rename).
   void switch_to(const std::string& generation) const;
 
-  // Removes generation directories the stub does not name.
+  // Removes generation directories the stub does not name (with the
+  // db-N.shards work directories and the stub's temporary file a killed
+  // run may leave behind). Only for the holder of the writer lock.
   void remove_stale() const;
 
   // Opens the index for reading. Throws Error(kNotFound) with the way to
   // build it when there is none, Error(kCorrupt) when it cannot be read.
-  Xapian::Database open_reader() const;
+  // If opening fails because a writer switched the stub to a new
+  // generation meanwhile (and removed the old one), it opens the new one.
+  // `*stub` (if given) receives the stub text of the generation opened.
+  Xapian::Database open_reader(std::string* stub = nullptr) const;
 
  private:
   std::string dir_;

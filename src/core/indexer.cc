@@ -1,6 +1,9 @@
 #include "core/indexer.h"
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -277,17 +280,37 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
 
 // Copies into `db` the documents of `previous` whose sources failed in this
 // pass: a rebuild keeps their last good version as an update does.
+// A previous generation that cannot be read (the damaged index a rebuild
+// is repairing) gives nothing.
 void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
                    const std::vector<ShardWriter>& shards, Xapian::WritableDatabase& db) {
   std::vector<std::string> ids = pass.unreadable();
   for (const ShardWriter& shard : shards) ids.insert(ids.end(), shard.failed_ids.begin(), shard.failed_ids.end());
-  for (const auto& [id, indexed] : read_state(previous))
-    if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
+  std::vector<Xapian::Document> docs;
+  try {
+    for (const auto& [id, indexed] : read_state(previous))
+      if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
+    for (const std::string& id : ids) {
+      Xapian::PostingIterator p = previous.postlist_begin(schema::kPrefixId + id);
+      if (p == previous.postlist_end(schema::kPrefixId + id)) continue;
+      // A copy that no longer reads `previous`, made while read errors
+      // mean a damaged `previous`.
+      Xapian::Document doc = previous.get_document(*p);
+      Xapian::Document copy;
+      copy.set_data(doc.get_data());
+      for (auto v = doc.values_begin(); v != doc.values_end(); ++v) copy.add_value(v.get_valueno(), *v);
+      for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+        copy.add_term(*t, t.get_wdf());
+        for (auto pos = t.positionlist_begin(); pos != t.positionlist_end(); ++pos)
+          copy.add_posting(*t, *pos, 0);
+      }
+      docs.push_back(std::move(copy));
+    }
+  } catch (const Xapian::DatabaseError&) {
+    docs.clear();
+  }
   SpellingDelta spelling;
-  for (const std::string& id : ids) {
-    Xapian::PostingIterator p = previous.postlist_begin(schema::kPrefixId + id);
-    if (p == previous.postlist_end(schema::kPrefixId + id)) continue;
-    Xapian::Document doc = previous.get_document(*p);
+  for (const Xapian::Document& doc : docs) {
     spelling.add(doc);
     db.add_document(doc);
   }
@@ -313,9 +336,13 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   std::string shard_dir = path + ".shards";
   std::filesystem::remove_all(shard_dir);
   std::filesystem::create_directories(shard_dir);
-  bool direct = threads == 1 && out_shards <= 1;  // one writer straight into `path`
+  // Xapian buffers this many documents per writer before flushing (its
+  // default is 10,000). Split between the writers, the buffers stay within
+  // a few hundred MB, and fewer, smaller flushes cost no more time. The
+  // variable is read when a database is opened; a value the user set wins.
+  setenv("XAPIAN_FLUSH_THRESHOLD", std::to_string(std::max(1000u, 10000u / threads)).c_str(), 0);
   for (unsigned i = 0; i < threads; ++i) {
-    shards[i].path = direct ? path : shard_dir + "/" + std::to_string(i);
+    shards[i].path = shard_dir + "/" + std::to_string(i);
     shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE);
   }
 
@@ -367,7 +394,9 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
       stub += "auto " + name + "\n";
     }
     IndexLocation(path).write_stub(stub);
-  } else if (!direct) {
+  } else {
+    // Always compacted, one writer or several: a compact index is smaller
+    // and faster to search.
     Xapian::Database all;
     for (auto& shard : shards) all.add_database(Xapian::Database(shard.path));
     all.compact(path);
@@ -378,9 +407,16 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
 
 IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   IndexLocation location(options.index_dir);
+  // Held to the end, before the stub is read: see IndexLocation.
+  WriterLock lock = location.lock_for_writing();
   IndexReport report;
 
   std::string current = location.current();
+  if (current.empty() && location.exists() && !options.rebuild)
+    // Damaged, or another program's: only an explicit rebuild replaces it.
+    throw Error(Error::Kind::kCorrupt, "index at '" + options.index_dir + "' is damaged (its stub file " +
+                                           location.stub_path() +
+                                           " names no resdex generation): rebuild it with `resdex index --rebuild`");
   std::vector<Xapian::WritableDatabase> current_dbs;
   if (!current.empty() && options.rebuild) {
     // Only to hold the locks and to keep the last good version of broken
@@ -413,6 +449,7 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
     update_generation(current_dbs, options, fs, report);
     for (auto& db : current_dbs) db.close();
+
     return report;
   }
 
@@ -426,8 +463,17 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
     previous.emplace();
     for (auto& db : current_dbs) previous->add_database(db);
   }
-  build_generation(next, options, fs, previous ? &*previous : nullptr, shards, report);
-  location.switch_to(next);
+  try {
+    build_generation(next, options, fs, previous ? &*previous : nullptr, shards, report);
+    location.switch_to(next);
+  } catch (...) {
+    // The stub still names the current generation: drop the unfinished
+    // one, which may hold most of a full disk.
+    std::error_code ec;
+    std::filesystem::remove_all(next, ec);
+    std::filesystem::remove_all(next + ".shards", ec);
+    throw;
+  }
   previous.reset();
   for (auto& db : current_dbs) db.close();
   location.remove_stale();
@@ -435,11 +481,69 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   return report;
 }
 
+// Also when the failed write is nested in another error ("Modifications
+// failed (... No space left on device), and ...").
+bool no_space(const Xapian::Error& e) {
+  return e.get_description().find(std::strerror(ENOSPC)) != std::string::npos;
+}
+
+Error disk_full(const IndexOptions& options) {
+  return Error(Error::Kind::kIo, "no space left on device while writing the index at '" +
+                                     options.index_dir +
+                                     "': the index is as it was before this run; free some "
+                                     "space and run `resdex index` again");
+}
+
+IndexReport run_once(const IndexOptions& options, const FileSystem& fs) {
+  try {
+    return run(options, fs);
+  } catch (const Xapian::DatabaseLockError&) {
+    // Another program holding Xapian's lock on a generation.
+    throw Error(Error::Kind::kLocked, "another process is updating the index at '" +
+                                          options.index_dir + "'; try again when it has finished");
+  } catch (const Xapian::Error& e) {
+    if (no_space(e)) throw disk_full(options);
+    throw;
+  } catch (const std::filesystem::filesystem_error& e) {
+    if (e.code() == std::errc::no_space_on_device) throw disk_full(options);
+    throw;
+  } catch (const Error& e) {
+    if (e.kind() == Error::Kind::kIo && std::strstr(e.what(), std::strerror(ENOSPC)))
+      throw disk_full(options);
+    throw;
+  }
+}
+
+// run_once, again and again while another process holds the index and
+// options.wait allows.
+IndexReport run_waiting(const IndexOptions& options, const FileSystem& fs) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + options.wait_timeout;
+  std::chrono::milliseconds pause(10);
+  for (;;) {
+    try {
+      return run_once(options, fs);
+    } catch (const Error& e) {
+      if (e.kind() != Error::Kind::kLocked || !options.wait) throw;
+      const Clock::time_point now = Clock::now();
+      if (now >= deadline) {
+        char waited[32];
+        std::snprintf(waited, sizeof waited, "%g", static_cast<double>(options.wait_timeout.count()) / 1000);
+        throw Error(Error::Kind::kLocked, std::string("gave up after waiting ") + waited +
+                                              " s: another process is still updating the index at '" +
+                                              options.index_dir + "'");
+      }
+      std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+  }
+}
+
 }  // namespace
 
 IndexReport update_index(const IndexOptions& options, const FileSystem& fs) {
   try {
-    return run(options, fs);
+    return run_waiting(options, fs);
   } catch (const Xapian::DatabaseCorruptError& e) {
     throw Error(Error::Kind::kCorrupt, "index at '" + options.index_dir + "' is damaged (" +
                                            e.get_description() +
@@ -448,6 +552,11 @@ IndexReport update_index(const IndexOptions& options, const FileSystem& fs) {
     throw Error(Error::Kind::kCorrupt, "index at '" + options.index_dir + "' cannot be opened (" +
                                            e.get_description() +
                                            "): rebuild it with `resdex index --rebuild`");
+  } catch (const Xapian::DatabaseError& e) {
+    // Reading a damaged table, or a failing disk.
+    throw Error(Error::Kind::kIo, "cannot update the index at '" + options.index_dir + "' (" +
+                                      e.get_description() +
+                                      "): if it is damaged, rebuild it with `resdex index --rebuild`");
   } catch (const Xapian::Error& e) {
     throw Error(Error::Kind::kIo,
                 "cannot update the index at '" + options.index_dir + "': " + e.get_description());

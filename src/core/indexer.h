@@ -2,6 +2,7 @@
 // changed sources are parsed and written), or as a fresh generation.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,6 +35,11 @@ struct IndexOptions {
   // one; each can be served by xapian-tcpsrv). 0 keeps the current count
   // (1 for a new index); another count rebuilds the index.
   unsigned shards = 0;
+  // When another process is updating the index, wait for it to finish
+  // (polling with backoff) for up to wait_timeout, instead of throwing
+  // Error(kLocked) at once.
+  bool wait = false;
+  std::chrono::milliseconds wait_timeout = std::chrono::hours(1);
   // Called from the corpus walk now and then; may be empty.
   std::function<void(const IndexProgress&)> progress;
 };
@@ -49,11 +55,14 @@ struct IndexReport {
   std::string rebuild_reason;     // set when resdex chose to rebuild by itself
 };
 
-// Runs one indexing pass. All changes land in one commit: if it throws, the
-// index is as it was. Per-document problems do not throw; they are listed
-// in IndexReport::failed. Throws Error(kLocked) if another process is
-// writing the index, Error(kNotFound) for a missing corpus path,
-// Error(kIo) / Error(kCorrupt) when the index cannot be written or read.
+// Runs one indexing pass. All changes land in one commit: if it throws, or
+// the process is killed, the index is as it was (a sharded index commits
+// shard by shard; the next run completes an interrupted update). Per-
+// document problems do not throw; they are listed in IndexReport::failed.
+// Throws Error(kLocked) if another process is writing the index (after
+// options.wait_timeout with options.wait), Error(kNotFound) for a missing
+// corpus path, Error(kIo) / Error(kCorrupt) when the index cannot be
+// written or read (a full disk is an Error(kIo) saying so).
 IndexReport update_index(const IndexOptions& options, const FileSystem& fs);
 
 }  // namespace resdex

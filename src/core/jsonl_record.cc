@@ -65,6 +65,12 @@ bool parse_jsonl_record(std::string_view line, const TextNormalizer& norm, Docum
     // The line number is the record's, already in the report.
     if (size_t l = what.find("at line 1, column "); l != std::string::npos) what.replace(l, 18, "at column ");
     return fail(err, "not valid JSON: " + what);
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double ("1e400") is no syntax error to
+    // nlohmann::json, but the line is no more readable for that.
+    std::string what = e.what();
+    size_t at = what.find("] ");
+    return fail(err, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
   }
   if (!obj.is_object()) return fail(err, "not a JSON object");
 

@@ -23,8 +23,42 @@ namespace {
 // that "a*" on a large index stays fast.
 constexpr Xapian::termcount kMaxWildcardExpansion = 256;
 
-// Readers retry this often when a writer commits under them.
+// Readers retry this often when a writer commits under them, or switches
+// the stub to a new generation and removes the one being read.
 constexpr int kModifiedRetries = 5;
+
+// Words of a query read with the query language; a longer one is read as
+// plain words.
+constexpr size_t kMaxParsedWords = 256;
+
+// Wildcards of one query expanded as such; each costs a walk of the term
+// list. Later ones are read as plain words.
+constexpr size_t kMaxWildcards = 32;
+
+// A query longer than kMaxQueryBytes is refused: the cost of parsing and
+// matching grows with it, quadratically for some shapes, and no real query
+// comes near.
+void check_query(const std::string& query) {
+  if (query.size() > kMaxQueryBytes)
+    throw Error(Error::Kind::kUsage, "the query is " + std::to_string(query.size()) +
+                                         " bytes long; resdex reads queries of at most " +
+                                         std::to_string(kMaxQueryBytes) + " bytes");
+}
+
+// `query` with the '*' of every wildcard after the first kMaxWildcards
+// removed; nullopt if it has no more than that.
+std::optional<std::string> drop_extra_wildcards(const std::string& query) {
+  size_t wildcards = 0;
+  std::string out;
+  for (size_t i = 0; i < query.size(); ++i) {
+    if (query[i] == '*' && i > 0 && !std::isspace(static_cast<unsigned char>(query[i - 1])) &&
+        ++wildcards > kMaxWildcards)
+      continue;
+    out += query[i];
+  }
+  if (wildcards <= kMaxWildcards) return std::nullopt;
+  return out;
+}
 
 // `field:value` for boolean fields: the value is matched on its canonical
 // key, as the indexer wrote it, so case, accents and full institution names
@@ -154,12 +188,17 @@ bool blank(const std::string& s) {
 struct Searcher::Impl {
   IndexLocation location;
   Xapian::Database db;
+  std::string stub;  // the stub's text when `db` was opened
   TextNormalizer norm;
   RankingOptions ranking;
 
-  Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) {
-    db = location.open_reader();
-  }
+  Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) { reopen(); }
+
+  void reopen() { db = location.open_reader(&stub); }
+
+  // Whether a writer has pointed the stub at another generation since `db`
+  // was opened (and may have removed the one `db` reads).
+  bool switched() const { return location.stub_text() != stub; }
 
   Xapian::QueryParser make_parser() {
     Xapian::QueryParser qp;
@@ -180,6 +219,11 @@ struct Searcher::Impl {
   // The user's query as a Xapian query. A query the parser rejects (stray
   // operators, unbalanced quotes) is read again as plain words.
   Xapian::Query parse(const std::string& text, std::optional<std::string>* corrected) {
+    // The parser matches every word on its own, repeats too, so "a a a
+    // ..." costs a's posting list once per repeat. A query of more words
+    // than any written query has is read as plain words, where a repeated
+    // word counts once (with its count as weight).
+    if (norm.tokenize(text).size() > kMaxParsedWords) return plain_words(text);
     std::string folded = norm.fold_query(text);
     Xapian::QueryParser qp = make_parser();
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
@@ -383,13 +427,25 @@ Searcher::Searcher(const std::string& index_dir, RankingOptions ranking)
 Searcher::~Searcher() = default;
 
 SearchResult Searcher::search(const SearchOptions& options) {
+  check_query(options.query);
+  if (std::optional<std::string> fewer = drop_extra_wildcards(options.query)) {
+    SearchOptions tamed = options;
+    tamed.query = std::move(*fewer);
+    SearchResult result = search(tamed);
+    result.query = options.query;
+    return result;
+  }
   for (int attempt = 0;; ++attempt) {
     try {
       return impl_->search_once(options);
     } catch (const Xapian::DatabaseModifiedError&) {
       if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
-      impl_->db = impl_->location.open_reader();
+      impl_->reopen();
     } catch (const Xapian::Error& e) {
+      if (attempt < kModifiedRetries && impl_->switched()) {
+        impl_->reopen();
+        continue;
+      }
       throw Error(Error::Kind::kCorrupt, "cannot search the index at '" + impl_->location.dir() +
                                              "' (" + e.get_description() +
                                              "): rebuild it with `resdex index --rebuild`");
@@ -407,14 +463,27 @@ Document Searcher::get(const std::string& id) {
       return decode_data(impl_->db.get_document(*p).get_data());
     } catch (const Xapian::DatabaseModifiedError&) {
       if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
-      impl_->db = impl_->location.open_reader();
+      impl_->reopen();
     } catch (const Xapian::Error& e) {
+      if (attempt < kModifiedRetries && impl_->switched()) {
+        impl_->reopen();
+        continue;
+      }
       throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
-                                             "' (" + e.get_description() + ")");
+                                             "' (" + e.get_description() +
+                                             "): rebuild it with `resdex index --rebuild`");
     }
   }
 }
 
-size_t Searcher::document_count() const { return impl_->db.get_doccount(); }
+size_t Searcher::document_count() const {
+  try {
+    return impl_->db.get_doccount();
+  } catch (const Xapian::Error& e) {
+    throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
+                                           "' (" + e.get_description() +
+                                           "): rebuild it with `resdex index --rebuild`");
+  }
+}
 
 }  // namespace resdex

@@ -11,6 +11,11 @@
 
 namespace resdex {
 
+// The longest query Searcher::search reads; a longer one is refused with
+// Error(kUsage). Of a query's wildcards, the first 32 are expanded and the
+// others read as plain words.
+inline constexpr size_t kMaxQueryBytes = 16 * 1024;
+
 struct SearchOptions {
   // The user's query; empty lists every document that passes the filters.
   std::string query;
@@ -75,8 +80,10 @@ class Searcher {
   explicit Searcher(const std::string& index_dir, RankingOptions ranking = {});
   ~Searcher();
 
-  // Throws Error(kUsage) for a query that cannot be read even as plain
-  // words, Error(kCorrupt) if the index fails while reading.
+  // Throws Error(kUsage) for a query longer than kMaxQueryBytes,
+  // Error(kCorrupt) if the index fails while reading.
+  // A writer committing or switching generations meanwhile is not an
+  // error: the search is run again on the new state.
   SearchResult search(const SearchOptions& options);
 
   // The stored document with this id. Throws Error(kNotFound).

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/error.h"
+
 namespace resdex {
 
 namespace {
@@ -107,8 +109,8 @@ void for_each_word(std::string_view text, F&& on_word) {
 
 void check(UErrorCode ec, const char* what) {
   if (U_FAILURE(ec)) {
-    throw std::runtime_error(std::string("ICU ") + what + ": " +
-                             u_errorName(ec));
+    throw Error(Error::Kind::kIo, std::string("text analysis failed (ICU ") + what + ": " +
+                                      u_errorName(ec) + ")");
   }
 }
 

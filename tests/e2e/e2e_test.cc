@@ -1274,6 +1274,10 @@ TEST_CASE("search: hostile queries exit cleanly and never crash") {
           json j = Sandbox::parse_json(r.out);
           check_search_schema(j);
         }
+      } else if (q.size() > 16384) {
+        // Longer than resdex reads (kMaxQueryBytes): a usage error.
+        CHECK(r.exit_code == 2);
+        CHECK(contains(r.err, "bytes long"));
       } else {
         CHECK(r.exit_code == 1);
         CHECK_FALSE(r.err.empty());

@@ -112,7 +112,9 @@ void search(resdex::Searcher& searcher, std::string_view query,
   opt.query = std::string(query);
   opt.syntax = syntax;
   opt.limit = 10;
-  opt.snippet_length = 60;  // shorter than most bodies: exercises the cuts
+  // Mostly shorter than the bodies, so that the passage is cut; varies with
+  // the input so that every length gets its turn.
+  opt.snippet_length = 8 + (query.size() * 37) % 250;
   resdex::SearchResult result;
   try {
     result = searcher.search(opt);

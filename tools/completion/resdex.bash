@@ -41,6 +41,26 @@ _resdex_option_value()
             compopt -o filenames 2>/dev/null
             COMPREPLY=( $(compgen -d -- "$cur") )
             ;;
+        --batch|--queries)
+            # JSONL query files ({"_id", "text"} lines).
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=( $(compgen -d -- "$cur")
+                        $(compgen -f -X '!*.jsonl' -- "$cur") )
+            ;;
+        --qrels|--run)
+            # Judgments and TREC runs: any file.
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=( $(compgen -f -- "$cur") )
+            ;;
+        --format)
+            COMPREPLY=( $(compgen -W $'trec\njson' -- "$cur") )
+            ;;
+        --syntax)
+            COMPREPLY=( $(compgen -W $'plain\nquery' -- "$cur") )
+            ;;
+        --weighting)
+            COMPREPLY=( $(compgen -W $'bm25\nbm25+\npl2\ndlh\nlm' -- "$cur") )
+            ;;
         --color)
             COMPREPLY=( $(compgen -W $'auto\nalways\nnever' -- "$cur") )
             ;;
@@ -54,10 +74,13 @@ _resdex_option_value()
                 "AI-based Data Analysis" "Foundations of AI") )
             ;;
         --type)
-            COMPREPLY=( $(compgen -W $'group\narea\nresearcher\ncourse' -- "$cur") )
+            COMPREPLY=( $(compgen -W $'group\narea\nresearcher\ncourse\nabstract' -- "$cur") )
             ;;
-        --limit|--offset)
-            # A number: nothing to offer.
+        --limit|--offset|--shards|--threads|--wait-timeout|--facet-limit|--depth|--tag|\
+        --bm25-k1|--bm25-b|\
+        --exact-weight|--title-weight|--proximity-weight|--proximity-window|\
+        --feedback-docs|--feedback-terms|--feedback-weight)
+            # A number (or a free-form run tag): nothing to offer.
             ;;
         *)
             return 1
@@ -75,12 +98,24 @@ _resdex()
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
 
-    local commands='index search show'
+    local commands='index search show eval'
     local global_opts='--help -h --version'
-    local index_opts='--corpus --index --rebuild --json --quiet --help -h'
-    local search_opts='--index --institution --area --type --limit --offset --json --color --help -h'
+    local ranking_opts='--weighting --bm25-k1 --bm25-b --exact-weight --title-weight'
+    ranking_opts+=' --stopwords --proximity-weight --proximity-window'
+    ranking_opts+=' --feedback-docs --feedback-terms --feedback-weight'
+    local index_opts='--corpus --index --rebuild --shards --threads --wait --wait-timeout'
+    index_opts+=' --json --quiet -q --help -h'
+    local search_opts='--index --institution --area --type --limit --offset --json --color'
+    search_opts+=' --no-facets --no-snippets --facet-limit'
+    search_opts+=" --batch --format --syntax --tag $ranking_opts --help -h"
     local show_opts='--index --json --help -h'
+    local eval_opts='--index --queries --qrels --run --depth --syntax --per-query --json'
+    eval_opts+=" $ranking_opts --help -h"
+    # Options that take a value (the next word is not the subcommand).
     local value_opts='--corpus --index --institution --area --type --limit --offset --color'
+    value_opts+=' --shards --threads --wait-timeout --facet-limit --batch --format --syntax --tag'
+    value_opts+=' --queries --qrels --run --depth'
+    value_opts+=" ${ranking_opts/ --stopwords/}"
 
     # --option=value: complete the value part.  With '=' in COMP_WORDBREAKS
     # (the default) readline splits it into "--option" "=" "value"; without,
@@ -138,6 +173,7 @@ _resdex()
         index)  opts=$index_opts ;;
         search) opts=$search_opts ;;
         show)   opts=$show_opts ;;
+        eval)   opts=$eval_opts ;;
         *)      return 0 ;;
     esac
 
