@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Fresh machine to green tests: install what is missing (with the test
-# tools), build, and run every unit and end-to-end test; then the whole
-# suite again under AddressSanitizer and UBSan (build-asan), and a short run
-# of each libFuzzer target (build-fuzz, clang). See docs/reliability.md.
+# tools), build, and run every unit and end-to-end test. With --full, also
+# the whole suite again under AddressSanitizer and UBSan (build-asan), and a
+# short run of each libFuzzer target (build-fuzz, clang). See
+# docs/reliability.md.
 #
-# Usage: tools/test.sh [--quick]    --quick: the normal build and tests only
+# Usage: tools/test.sh [--full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0
+quick=1
 for arg in "$@"; do
   case "$arg" in
+    --full) quick=0 ;;
     --quick) quick=1 ;;
-    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--full]" >&2; exit 2 ;;
   esac
 done
 tools/install-deps.sh --with-test-tools

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -72,6 +73,10 @@ int unknown_command(std::string_view name) {
 // index as the last commit or stub switch made it: say so instead of
 // "terminate called after ...", and exit 1.
 [[noreturn]] void on_terminate() {
+  // Writer threads may fail at once: the first one reports.
+  static std::atomic<bool> reporting{false};
+  if (reporting.exchange(true))
+    for (;;) ::pause();
   std::string what;
   if (std::exception_ptr e = std::current_exception()) {
     try {

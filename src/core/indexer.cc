@@ -449,7 +449,8 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
     update_generation(current_dbs, options, fs, report);
     for (auto& db : current_dbs) db.close();
-
+    // What a killed rebuild left behind.
+    location.remove_stale();
     return report;
   }
 

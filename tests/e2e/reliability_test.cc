@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -415,12 +416,16 @@ struct CrashMode {
   bool fresh = false;                // no index before the run
   std::vector<std::string> follow_up;
   size_t final_docs;                 // documents after the follow-up
+  // The generation a build compacts its shards into, whose appearance is
+  // one more moment to kill it at; empty for an update.
+  std::string new_generation;
 };
 
-// Kills `mode.command` after 10%, 30%, 50%, 70% and 90% of its measured
-// run time, each time from the same starting state (`base`, or no index),
-// and checks that the index holds the old or the new state, and that the
-// follow-up run then completes and counts every record.
+// Kills `mode.command` after 10%, 30%, 50%, 70%, 90% and 100% of its
+// measured run time, and for a build also as soon as it starts merging its
+// shards into the new generation, each time from the same starting state
+// (`base`, or no index); checks that the index holds the old or the new
+// state, and that the follow-up run then completes and counts every record.
 void crash_trials(const Sandbox& box, const TwoCorpora& corpora, const CrashMode& mode,
                   const std::optional<fs::path>& base, const State& old_state,
                   const State& new_state) {
@@ -440,13 +445,22 @@ void crash_trials(const Sandbox& box, const TwoCorpora& corpora, const CrashMode
 
   int old_seen = 0, new_seen = 0;
   std::vector<std::string> figures;
-  for (double fraction : {0.1, 0.3, 0.5, 0.7, 0.85, 0.95, 1.0}) {
+  std::vector<double> fractions = {0.1, 0.3, 0.5, 0.7, 0.9, 1.0};
+  if (!mode.new_generation.empty()) fractions.push_back(-1);  // when merging starts
+  for (double fraction : fractions) {
     const double delay = fraction * t;
     CAPTURE(mode.name);
     CAPTURE(delay);
     reset();
     auto child = box.start(mode.command);
-    sleep_seconds(delay);
+    const auto started = Clock::now();
+    if (fraction >= 0) {
+      sleep_seconds(delay);
+    } else {
+      while (!fs::exists(index / mode.new_generation) && !child->done() && seconds_since(started) < 30)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    const double at = seconds_since(started);
     child->kill9();
     Run killed = child->wait();
     const bool finished = killed.signal == 0;
@@ -459,8 +473,8 @@ void crash_trials(const Sandbox& box, const TwoCorpora& corpora, const CrashMode
     if (!mode.fresh || new_one) check_with_xapian_check(index, box.dir());
     old_seen += old_one;
     new_seen += new_one;
-    figures.push_back(fmt::format("{:.2f}s:{}{}", delay, old_one ? "old" : new_one ? "new" : "MIX",
-                                  finished ? "(finished)" : ""));
+    figures.push_back(fmt::format("{:.2f}s{}:{}{}", at, fraction < 0 ? "(merging)" : "",
+                                  old_one ? "old" : new_one ? "new" : "MIX", finished ? "(finished)" : ""));
 
     // The next run completes and counts every record, whatever the killed
     // run left behind; the leftovers are gone.
@@ -479,7 +493,7 @@ void crash_trials(const Sandbox& box, const TwoCorpora& corpora, const CrashMode
                       mode.name, corpora.n, t, describe(figures), old_seen, new_seen));
 }
 
-constexpr size_t kCrashRecords = 2500;
+constexpr size_t kCrashRecords = 2000;
 
 TEST_CASE("reliability: kill -9 of a fresh build leaves no index or the whole one") {
   Sandbox box;
@@ -490,7 +504,8 @@ TEST_CASE("reliability: kill -9 of a fresh build leaves no index or the whole on
                  {"index", "--corpus", "old.jsonl", "--index", "idx", "--quiet"},
                  true,
                  {"index", "--json", "--corpus", "old.jsonl", "--index", "idx"},
-                 corpora.old_docs()};
+                 corpora.old_docs(),
+                 "db-1"};
   State none;
   State whole{0, "", n, n, 0};
   crash_trials(box, corpora, mode, std::nullopt, none, whole);
@@ -506,7 +521,8 @@ TEST_CASE("reliability: kill -9 of an incremental update leaves the old or the n
                  {"index", "--corpus", "new.jsonl", "--index", "idx", "--quiet"},
                  false,
                  {"index", "--json", "--corpus", "new.jsonl", "--index", "idx"},
-                 corpora.new_docs()};
+                 corpora.new_docs(),
+                 ""};
   crash_trials(box, corpora, mode, box / "base", State{0, "", n_old, n_old, 0},
                State{0, "", n_new, 0, n_new});
 }
@@ -521,7 +537,8 @@ TEST_CASE("reliability: kill -9 of a rebuild leaves the old or the new index and
                  {"index", "--corpus", "new.jsonl", "--index", "idx", "--rebuild", "--quiet"},
                  false,
                  {"index", "--json", "--corpus", "new.jsonl", "--index", "idx"},
-                 corpora.new_docs()};
+                 corpora.new_docs(),
+                 "db-2"};
   crash_trials(box, corpora, mode, box / "base", State{0, "", n_old, n_old, 0},
                State{0, "", n_new, 0, n_new});
 }
@@ -598,8 +615,8 @@ TEST_CASE("reliability: searches in another process all succeed during a large r
 
 TEST_CASE("reliability: searches keep answering while rebuilds switch generations and remove the old ones") {
   // Each rebuild removes the generation the stub named before: a search
-  // that read the old stub opens a removed directory, and must open the
-  // new generation instead.
+  // that read the old stub may open a removed directory, and must open the
+  // new generation instead. The window is small; the next case forces it.
   Sandbox box;
   write_file(box / "small.jsonl", synthetic_corpus(0, 50, "alphamark", 3, 10));
   box.index({"--corpus", "small.jsonl", "--index", "idx"});
@@ -616,7 +633,6 @@ TEST_CASE("reliability: searches keep answering while rebuilds switch generation
   int searches = search_while(box, loop, queries, [](size_t, const json& j) {
     CHECK(j.at("total").get<long>() == 50);
   });
-  // `show` opens the index the same way.
   Run loop_run = loop.wait();
   CHECK(loop_run.exit_code == 0);
   check_one_generation(box / "idx");
@@ -666,6 +682,24 @@ TEST_CASE("reliability: a reader whose generation is removed after it read the s
 // ---------------------------------------------------------------------------
 // A second writer
 
+// Waits until some process holds an flock on `dir` (resdex's writer lock),
+// as /proc/locks lists it: "1: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF".
+void wait_for_writer_lock(const fs::path& dir) {
+  const auto start = Clock::now();
+  while (seconds_since(start) < 20) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      std::istringstream locks(read_file("/proc/locks"));
+      std::string line;
+      const std::string inode = ":" + std::to_string(st.st_ino) + " ";
+      while (std::getline(locks, line))
+        if (contains(line, "FLOCK") && contains(line, inode)) return;
+    }
+    sleep_seconds(0.005);
+  }
+  FAIL("no process took the writer lock on " << dir.string() << " within 20 s");
+}
+
 TEST_CASE("reliability: a second writer is refused at once, --wait waits for the first") {
   Sandbox box;
   write_file(box / "old.jsonl", synthetic_corpus(0, 300, "alphamark", 1, 10));
@@ -688,8 +722,7 @@ TEST_CASE("reliability: a second writer is refused at once, --wait waits for the
     // index until the test closes it.
     auto first = box.start({"index", "--corpus", "-", "--index", "idx", "--json"}, {}, true);
     first->feed(first_half);
-    for (int i = 0; i < 500 && !fs::exists(box / "idx"); ++i) sleep_seconds(0.01);
-    sleep_seconds(0.2);
+    wait_for_writer_lock(box / "idx");
     double t = refused({"index", "--corpus", "old.jsonl", "--index", "idx"});
     refused({"index", "--corpus", "old.jsonl", "--index", "idx", "--rebuild"});
     first->feed(second_half);
@@ -705,7 +738,7 @@ TEST_CASE("reliability: a second writer is refused at once, --wait waits for the
     box.index({"--corpus", "old.jsonl", "--index", "idx"});
     auto first = box.start({"index", "--corpus", "-", "--index", "idx", "--json"}, {}, true);
     first->feed(first_half);
-    sleep_seconds(0.3);
+    wait_for_writer_lock(box / "idx");
     double t = refused({"index", "--corpus", "new.jsonl", "--index", "idx"});
     refused({"index", "--corpus", "new.jsonl", "--index", "idx", "--rebuild"});
     // Searches go on meanwhile.
