@@ -22,8 +22,10 @@ cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 [[ $quick -eq 1 ]] && exit 0
 
-# Sanitizers: every test again, ASan + UBSan + leak checking.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRESDEX_SANITIZE=ON
+# Sanitizers: every test again, ASan + UBSan + leak checking. -O1 -g1
+# compiles in half the time of -O2 -g and keeps file:line in reports.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRESDEX_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 cmake --build build-asan -j"$(nproc)"
 ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 
