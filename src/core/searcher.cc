@@ -419,6 +419,32 @@ struct Searcher::Impl {
     }
     return result;
   }
+
+  // Runs `read` on the database. A writer committing under it
+  // (DatabaseModifiedError) or a rebuild switching generations reopens the
+  // index from the stub and runs `read` again, up to kModifiedRetries
+  // times; any other Xapian error becomes Error(kCorrupt) saying what
+  // failed (`what`, e.g. "search").
+  template <typename Read>
+  auto with_retries(const char* what, Read&& read) -> decltype(read()) {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return read();
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt >= kModifiedRetries)
+          throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
+        reopen();
+      } catch (const Xapian::Error& e) {
+        if (attempt < kModifiedRetries && switched()) {
+          reopen();
+          continue;
+        }
+        throw Error(Error::Kind::kCorrupt, std::string("cannot ") + what + " the index at '" +
+                                               location.dir() + "' (" + e.get_description() +
+                                               "): rebuild it with `resdex index --rebuild`");
+      }
+    }
+  }
 };
 
 Searcher::Searcher(const std::string& index_dir, RankingOptions ranking)
@@ -435,45 +461,17 @@ SearchResult Searcher::search(const SearchOptions& options) {
     result.query = options.query;
     return result;
   }
-  for (int attempt = 0;; ++attempt) {
-    try {
-      return impl_->search_once(options);
-    } catch (const Xapian::DatabaseModifiedError&) {
-      if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
-      impl_->reopen();
-    } catch (const Xapian::Error& e) {
-      if (attempt < kModifiedRetries && impl_->switched()) {
-        impl_->reopen();
-        continue;
-      }
-      throw Error(Error::Kind::kCorrupt, "cannot search the index at '" + impl_->location.dir() +
-                                             "' (" + e.get_description() +
-                                             "): rebuild it with `resdex index --rebuild`");
-    }
-  }
+  return impl_->with_retries("search", [&] { return impl_->search_once(options); });
 }
 
 Document Searcher::get(const std::string& id) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      Xapian::PostingIterator p = impl_->db.postlist_begin(schema::kPrefixId + id);
-      if (p == impl_->db.postlist_end(schema::kPrefixId + id))
-        throw Error(Error::Kind::kNotFound, "no document with id '" + id + "' in the index at '" +
-                                                impl_->location.dir() + "'");
-      return decode_data(impl_->db.get_document(*p).get_data());
-    } catch (const Xapian::DatabaseModifiedError&) {
-      if (attempt >= kModifiedRetries) throw Error(Error::Kind::kCorrupt, "the index kept changing while being read; try again");
-      impl_->reopen();
-    } catch (const Xapian::Error& e) {
-      if (attempt < kModifiedRetries && impl_->switched()) {
-        impl_->reopen();
-        continue;
-      }
-      throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
-                                             "' (" + e.get_description() +
-                                             "): rebuild it with `resdex index --rebuild`");
-    }
-  }
+  return impl_->with_retries("read", [&] {
+    Xapian::PostingIterator p = impl_->db.postlist_begin(schema::kPrefixId + id);
+    if (p == impl_->db.postlist_end(schema::kPrefixId + id))
+      throw Error(Error::Kind::kNotFound, "no document with id '" + id + "' in the index at '" +
+                                              impl_->location.dir() + "'");
+    return decode_data(impl_->db.get_document(*p).get_data());
+  });
 }
 
 size_t Searcher::document_count() const {
