@@ -63,6 +63,64 @@ TEST_CASE("facets: split_list_counts") {
   }
 }
 
+// Documents with lists of values in the facet slots, written straight to
+// Xapian: repeats within a list, empty values, neighbours with the same
+// list, and documents without some facet.
+void write_facet_db(const std::string& path, unsigned seed) {
+  Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
+  const std::vector<std::string> names = {"ZIB", "TU Berlin", "FU Berlin", "HU Berlin", "WIAS", ""};
+  unsigned x = seed;
+  auto next = [&] { return x = x * 1103515245u + 12345u, (x >> 16) % 1000; };
+  for (int i = 0; i < 300; ++i) {
+    Xapian::Document doc;
+    doc.add_term(i % 3 ? "Zlearn" : "Zother");
+    std::vector<std::string> inst;
+    for (unsigned k = 0, n = next() % 4; k < n; ++k) inst.push_back(names[next() % names.size()]);
+    if (!inst.empty()) doc.add_value(schema::kSlotInstitutions, schema::encode_list(inst));
+    if (next() % 5) doc.add_value(schema::kSlotAreas, schema::encode_list({names[(i / 7) % 5]}));
+    doc.add_value(schema::kSlotYear, std::to_string(2000 + (i / 10) % 7));
+    db.add_document(doc);
+  }
+  db.commit();
+}
+
+std::vector<FacetCounts> count_with(const Xapian::Database& db, FacetCounter::Mode mode,
+                                    const Xapian::Query& query, size_t limit) {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(query);
+  FacetCounter counter(db, mode);
+  counter.attach(enquire);
+  enquire.get_mset(0, 0, db.get_doccount());
+  return counter.counts(limit);
+}
+
+TEST_CASE("facets: resdex's own spy counts as Xapian's built-in spies do") {
+  TempDir tmp;
+  write_facet_db(tmp.sub("a"), 1);
+  write_facet_db(tmp.sub("b"), 2);
+  Xapian::Database one(tmp.sub("a"));
+  Xapian::Database two;  // two databases searched as one: docids interleave
+  two.add_database(Xapian::Database(tmp.sub("a")));
+  two.add_database(Xapian::Database(tmp.sub("b")));
+  for (const Xapian::Database* db : {&one, &two}) {
+    for (const Xapian::Query& q : {Xapian::Query("Zlearn"), Xapian::Query::MatchAll}) {
+      for (size_t limit : {0, 2}) {
+        INFO("databases: " << db->size() << ", query: " << q.get_description() << ", limit " << limit);
+        auto local = count_with(*db, FacetCounter::Mode::kLocal, q, limit);
+        auto builtin = count_with(*db, FacetCounter::Mode::kBuiltIn, q, limit);
+        REQUIRE(local.size() == std::size(schema::kFacets));
+        REQUIRE(builtin.size() == local.size());
+        for (size_t i = 0; i < local.size(); ++i) {
+          CHECK(local[i].name == builtin[i].name);
+          CHECK(!local[i].counts.empty());
+          CHECK(as_pairs(local[i].counts) == as_pairs(builtin[i].counts));
+          if (limit) CHECK(local[i].counts.size() <= limit);
+        }
+      }
+    }
+  }
+}
+
 // Five groups: institutions and areas overlap, one has two of each.
 struct SmallIndex {
   TempDir tmp;

@@ -2,17 +2,179 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace resdex {
 
-FacetCounter::FacetCounter(const schema::Facet& facet)
-    : facet_(facet), spy_(new Xapian::ValueCountMatchSpy(facet.slot)) {}
+namespace {
 
-FacetCounts FacetCounter::counts() const {
-  std::vector<std::pair<std::string, size_t>> lists;
-  for (auto it = spy_->values_begin(); it != spy_->values_end(); ++it)
-    lists.emplace_back(*it, it.get_termfreq());
-  return FacetCounts{facet_.name, split_list_counts(lists)};
+// By count descending, then value ascending (bytewise, as std::string
+// compares).
+bool before(const FacetCount& a, const FacetCount& b) {
+  return a.count != b.count ? a.count > b.count : a.value < b.value;
+}
+
+// The first `limit` (0: all) of `counts` in before() order.
+std::vector<FacetCount> ordered(std::vector<FacetCount> counts, size_t limit) {
+  if (limit > 0 && limit < counts.size()) {
+    std::partial_sort(counts.begin(), counts.begin() + limit, counts.end(), before);
+    counts.resize(limit);
+  } else {
+    std::sort(counts.begin(), counts.end(), before);
+  }
+  return counts;
+}
+
+struct ViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Per-value counts of one facet, fed one encoded list per document.
+class Tally {
+ public:
+  // Counts each distinct non-empty value of `list` once.
+  void add(std::string_view list) {
+    // Neighbouring documents often have the same list (the same venue and
+    // year, in corpus order): their counters are bumped without a lookup.
+    if (primed_ && list == last_list_) {
+      for (size_t* c : last_counters_) ++*c;
+      return;
+    }
+    primed_ = true;
+    last_list_.assign(list);
+    last_counters_.clear();
+    values_.clear();
+    while (true) {
+      const size_t sep = list.find('\x1f');
+      const std::string_view value = list.substr(0, sep);
+      if (!value.empty() && std::find(values_.begin(), values_.end(), value) == values_.end()) {
+        values_.push_back(value);
+        auto it = counts_.find(value);
+        if (it == counts_.end()) it = counts_.emplace(std::string(value), 0).first;
+        ++it->second;
+        last_counters_.push_back(&it->second);  // nodes never move
+      }
+      if (sep == std::string_view::npos) break;
+      list.remove_prefix(sep + 1);
+    }
+  }
+
+  std::vector<FacetCount> counts() const {
+    std::vector<FacetCount> out;
+    out.reserve(counts_.size());
+    for (const auto& [value, count] : counts_) out.push_back({value, count});
+    return out;
+  }
+
+ private:
+  std::unordered_map<std::string, size_t, ViewHash, std::equal_to<>> counts_;
+  bool primed_ = false;
+  std::string last_list_;
+  std::vector<size_t*> last_counters_;       // the counters last_list_ bumped
+  std::vector<std::string_view> values_;     // scratch: the values of one list
+};
+
+// Counts every facet slot of the local matches. On a single database,
+// Xapian hands the spy the matches in ascending docid order, so each slot
+// is read by a value stream of our own moving forward, without the
+// per-call lookups of Document::get_value; a match out of order restarts
+// that stream. Over several databases the spy cannot tell which one a
+// document's docid belongs to, so it asks the document.
+class LocalSpy : public Xapian::MatchSpy {
+ public:
+  explicit LocalSpy(const Xapian::Database& db) : db_(db), own_streams_(db.size() == 1) {}
+
+  // Counts slot `slot` into `tally`.
+  void add_slot(Xapian::valueno slot, Tally* tally) {
+    streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0, tally});
+  }
+
+  void operator()(const Xapian::Document& doc, double) override {
+    if (!own_streams_) {
+      for (Stream& s : streams_) s.tally->add(doc.get_value(s.slot));
+      return;
+    }
+    const Xapian::docid did = doc.get_docid();
+    for (Stream& s : streams_) {
+      if (did <= s.last) s.it = db_.valuestream_begin(s.slot);
+      s.last = did;
+      if (s.it == Xapian::ValueIterator()) continue;
+      if (s.it.get_docid() < did) {
+        s.it.skip_to(did);
+        if (s.it == Xapian::ValueIterator()) continue;
+      }
+      if (s.it.get_docid() == did) s.tally->add(*s.it);
+    }
+  }
+
+ private:
+  struct Stream {
+    Xapian::valueno slot;
+    Xapian::ValueIterator it;
+    Xapian::docid last;  // the last match seen
+    Tally* tally;
+  };
+  Xapian::Database db_;
+  const bool own_streams_;
+  std::vector<Stream> streams_;
+};
+
+}  // namespace
+
+struct FacetCounter::Impl {
+  Xapian::Database db;
+  Mode mode;
+  // kLocal
+  std::vector<Tally> tallies = std::vector<Tally>(std::size(schema::kFacets));
+  std::unique_ptr<LocalSpy> local;
+  // kBuiltIn: per facet, null for a facet no document has
+  std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> builtin =
+      std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>>(std::size(schema::kFacets));
+};
+
+FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->db = db;
+  impl_->mode = mode;
+}
+
+FacetCounter::~FacetCounter() = default;
+
+void FacetCounter::attach(Xapian::Enquire& enquire) {
+  Impl& m = *impl_;
+  for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
+    const Xapian::valueno slot = schema::kFacets[i].slot;
+    // A facet no document has costs a value lookup per match for nothing
+    // (the Berlin corpus has no years).
+    if (m.db.get_value_freq(slot) == 0) continue;
+    if (m.mode == Mode::kBuiltIn) {
+      m.builtin[i] = std::make_unique<Xapian::ValueCountMatchSpy>(slot);
+      enquire.add_matchspy(m.builtin[i].get());
+    } else {
+      if (!m.local) m.local = std::make_unique<LocalSpy>(m.db);
+      m.local->add_slot(slot, &m.tallies[i]);
+    }
+  }
+  if (m.local) enquire.add_matchspy(m.local.get());
+}
+
+std::vector<FacetCounts> FacetCounter::counts(size_t limit) const {
+  std::vector<FacetCounts> out;
+  for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
+    std::vector<FacetCount> counts;
+    if (impl_->mode == Mode::kLocal) {
+      counts = impl_->tallies[i].counts();
+    } else if (const auto& spy = impl_->builtin[i]) {
+      std::vector<std::pair<std::string, size_t>> lists;
+      for (auto it = spy->values_begin(); it != spy->values_end(); ++it)
+        lists.emplace_back(*it, it.get_termfreq());
+      counts = split_list_counts(lists);
+    }
+    out.push_back({schema::kFacets[i].name, ordered(std::move(counts), limit)});
+  }
+  return out;
 }
 
 std::vector<FacetCount> split_list_counts(
@@ -29,9 +191,7 @@ std::vector<FacetCount> split_list_counts(
   std::vector<FacetCount> out;
   out.reserve(sums.size());
   for (auto& [value, count] : sums) out.push_back({value, count});
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FacetCount& a, const FacetCount& b) { return a.count > b.count; });
-  return out;
+  return ordered(std::move(out), 0);
 }
 
 }  // namespace resdex

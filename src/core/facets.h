@@ -2,11 +2,20 @@
 // per document.
 //
 // Each facet slot holds the document's whole list of values
-// (schema::encode_list). Xapian's built-in ValueCountMatchSpy counts the
-// distinct lists; splitting them and summing gives per-value counts in
-// which a document with two institutions counts under both. A custom
-// MatchSpy would do the same in one step, but only the built-in spies work
-// through xapian-tcpsrv for remote shards.
+// (schema::encode_list); a document with two institutions counts under
+// both. There are two ways to count:
+//
+// - Local databases (the usual case): one MatchSpy reads every facet slot
+//   of a match through value streams of its own and counts each value of
+//   the list in a hash table. Xapian's ValueCountMatchSpy, one per slot,
+//   keeps a std::map of whole lists, and the lists of affiliations are
+//   nearly all distinct, so that map and the splitting afterwards cost more
+//   than the rest of a broad search.
+// - A database with shards served by xapian-tcpsrv, which runs only
+//   Xapian's built-in spies: a ValueCountMatchSpy per slot, counts of
+//   whole lists split and summed afterwards (split_list_counts).
+//
+// Both give the same counts in the same order.
 #pragma once
 
 #include <memory>
@@ -23,17 +32,31 @@ namespace resdex {
 
 class FacetCounter {
  public:
-  explicit FacetCounter(const schema::Facet& facet);
+  enum class Mode {
+    kLocal,    // every database is local (glass)
+    kBuiltIn,  // some shard is remote: only Xapian's built-in spies
+  };
 
-  // Register with Enquire::add_matchspy; counts are exact only if the
-  // MSet was asked for with checkatleast >= the number of documents.
-  Xapian::MatchSpy* spy() { return spy_.get(); }
+  // Counts the facets of schema::kFacets on the matches of `db`, which
+  // must be the database the Enquire searches.
+  FacetCounter(const Xapian::Database& db, Mode mode);
+  ~FacetCounter();
+  FacetCounter(const FacetCounter&) = delete;
+  FacetCounter& operator=(const FacetCounter&) = delete;
 
-  FacetCounts counts() const;
+  // Registers the spies with `enquire` (none for a facet no document
+  // has). Counts are exact only if the MSet is then asked for with
+  // checkatleast >= the number of documents. With Mode::kLocal and a
+  // remote shard, get_mset throws Xapian::UnimplementedError.
+  void attach(Xapian::Enquire& enquire);
+
+  // One entry per facet of schema::kFacets, in its order; in each, at most
+  // `limit` values (0: all), by count descending, then value (bytewise).
+  std::vector<FacetCounts> counts(size_t limit = 0) const;
 
  private:
-  const schema::Facet& facet_;
-  std::unique_ptr<Xapian::ValueCountMatchSpy> spy_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Per-value counts from counts of encoded lists, sorted by count

@@ -194,7 +194,14 @@ struct Searcher::Impl {
 
   Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) { reopen(); }
 
-  void reopen() { db = location.open_reader(&stub); }
+  // How facets are counted on `db`: kBuiltIn once a remote shard has
+  // refused resdex's own spy.
+  FacetCounter::Mode facet_mode = FacetCounter::Mode::kLocal;
+
+  void reopen() {
+    db = location.open_reader(&stub);
+    facet_mode = FacetCounter::Mode::kLocal;
+  }
 
   // Whether a writer has pointed the stub at another generation since `db`
   // was opened (and may have removed the one `db` reads).
@@ -341,6 +348,35 @@ struct Searcher::Impl {
     return Xapian::Query(Xapian::Query::OP_OR, query, extra);
   }
 
+  // Looks at every match of `query`: returns their exact number and, with
+  // `facets`, sets *counts to the facet counts (at most `facet_limit`
+  // values each). Ranking is of no use here, so the matches are taken as
+  // they come, unweighted and unsorted, which costs about half of a ranked
+  // pass over all of them.
+  Xapian::doccount count_matches(const Xapian::Query& query, bool facets,
+                                 std::vector<FacetCounts>* counts, size_t facet_limit) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    std::optional<FacetCounter> counter;
+    if (facets) counter.emplace(db, facet_mode).attach(enquire);
+    Xapian::MSet all;
+    try {
+      all = enquire.get_mset(0, 0, db.get_doccount());
+    } catch (const Xapian::UnimplementedError&) {
+      // A shard served by xapian-tcpsrv, which runs only Xapian's own
+      // spies; it fails before any matching, so trying costs nothing.
+      // Later searches on this database count that way from the start.
+      if (!counter || facet_mode == FacetCounter::Mode::kBuiltIn) throw;
+      facet_mode = FacetCounter::Mode::kBuiltIn;
+      enquire.clear_matchspies();
+      counter.reset();
+      counter.emplace(db, facet_mode).attach(enquire);
+      all = enquire.get_mset(0, 0, db.get_doccount());
+    }
+    if (counter) *counts = counter->counts(facet_limit);
+    return all.get_matches_estimated();
+  }
+
   SearchResult search_once(const SearchOptions& opt) {
     SearchResult result;
     result.query = opt.query;
@@ -376,19 +412,10 @@ struct Searcher::Impl {
     enquire.set_query(query);
     enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
 
-    std::vector<std::unique_ptr<FacetCounter>> counters;
-    if (opt.facets) {
-      for (const schema::Facet& f : schema::kFacets) {
-        counters.push_back(std::make_unique<FacetCounter>(f));
-        // A facet no document has costs a value lookup per match for
-        // nothing (the Berlin corpus has no years).
-        if (db.get_value_freq(f.slot) > 0) enquire.add_matchspy(counters.back()->spy());
-      }
-    }
-    // Exact totals and facet counts need every match looked at.
-    Xapian::doccount check = opt.facets || opt.exact_total ? db.get_doccount() : 0;
-    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check);
+    // The page first: Xapian stops once no other match can enter it.
+    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit);
     result.total = mset.get_matches_estimated();
+    if (opt.facets || opt.exact_total) result.total = count_matches(query, opt.facets, &result.facets, opt.facet_limit);
 
     std::vector<std::string> wildcards;
     if (opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
@@ -411,11 +438,6 @@ struct Searcher::Impl {
         hit.highlights = std::move(s.highlights);
       }
       result.hits.push_back(std::move(hit));
-    }
-    for (const auto& c : counters) {
-      result.facets.push_back(c->counts());
-      auto& counts = result.facets.back().counts;
-      if (opt.facet_limit > 0 && counts.size() > opt.facet_limit) counts.resize(opt.facet_limit);
     }
     return result;
   }
