@@ -79,14 +79,31 @@ std::string facet_key(std::string_view value, const TextNormalizer& norm) {
   return cut_utf8(std::move(key), kMaxKeyBytes);
 }
 
+namespace {
+
+// The facet key of every name and alias of every known institution, with
+// its short name. Computed once: fold() is the same for every
+// TextNormalizer, and folding the table per call cost more than the rest
+// of an institution's indexing.
+const std::vector<std::pair<std::string, const char*>>& institution_keys(const TextNormalizer& norm) {
+  static const std::vector<std::pair<std::string, const char*>> keys = [&] {
+    std::vector<std::pair<std::string, const char*>> out;
+    for (const Institution& inst : institutions()) {
+      out.emplace_back(facet_key(inst.short_name, norm), inst.short_name);
+      out.emplace_back(facet_key(inst.full_name, norm), inst.short_name);
+      for (const char* alias : inst.aliases) out.emplace_back(facet_key(alias, norm), inst.short_name);
+    }
+    return out;
+  }();
+  return keys;
+}
+
+}  // namespace
+
 std::string canonical_institution(std::string_view name, const TextNormalizer& norm) {
-  std::string key = facet_key(name, norm);
-  for (const Institution& inst : institutions()) {
-    if (key == facet_key(inst.short_name, norm) || key == facet_key(inst.full_name, norm))
-      return inst.short_name;
-    for (const char* alias : inst.aliases)
-      if (key == facet_key(alias, norm)) return inst.short_name;
-  }
+  const std::string key = facet_key(name, norm);
+  for (const auto& [known, short_name] : institution_keys(norm))
+    if (key == known) return short_name;
   return std::string(trim(name));
 }
 
