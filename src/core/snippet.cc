@@ -45,6 +45,16 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
 }
 
 bool Highlighter::matches(std::string_view word, std::string_view folded) const {
+  // A text repeats its words, and make() asks again for the passage it
+  // renders: each distinct word is stemmed and looked up once.
+  auto known = seen_.find(word);
+  if (known != seen_.end()) return known->second;
+  const bool match = match_uncached(word, folded);
+  seen_.emplace(std::string(word), match);
+  return match;
+}
+
+bool Highlighter::match_uncached(std::string_view word, std::string_view folded) const {
   for (const std::string& w : wildcards_)
     if (folded.size() >= w.size() && folded.compare(0, w.size(), w) == 0) return true;
   if (words_.empty() && stems_.empty()) return false;

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -52,12 +53,20 @@ class Highlighter {
  private:
   Snippet render(std::string_view text, size_t begin, size_t end, bool cut_before,
                  bool cut_after) const;
+  bool match_uncached(std::string_view word, std::string_view folded) const;
+
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
 
   const TextNormalizer& norm_;
   Xapian::Stem stemmer_;
   std::set<std::string> words_;
   std::set<std::string> stems_;
   std::vector<std::string> wildcards_;
+  // matches() of each word asked about (`folded` is a function of `word`).
+  mutable std::unordered_map<std::string, bool, ViewHash, std::equal_to<>> seen_;
 };
 
 }  // namespace resdex
