@@ -66,7 +66,9 @@ TEST_CASE("facets: split_list_counts") {
 // Documents with lists of values in the facet slots, written straight to
 // Xapian: repeats within a list, empty values, neighbours with the same
 // list, and documents without some facet.
-void write_facet_db(const std::string& path, unsigned seed) {
+// With `combined`, also the one slot of all facets (schema::kSlotFacets)
+// that resdex writes since schema version 2.
+void write_facet_db(const std::string& path, unsigned seed, bool combined) {
   Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
   const std::vector<std::string> names = {"ZIB", "TU Berlin", "FU Berlin", "HU Berlin", "WIAS", ""};
   unsigned x = seed;
@@ -79,6 +81,11 @@ void write_facet_db(const std::string& path, unsigned seed) {
     if (!inst.empty()) doc.add_value(schema::kSlotInstitutions, schema::encode_list(inst));
     if (next() % 5) doc.add_value(schema::kSlotAreas, schema::encode_list({names[(i / 7) % 5]}));
     doc.add_value(schema::kSlotYear, std::to_string(2000 + (i / 10) % 7));
+    if (combined) {
+      std::vector<std::string> facets;
+      for (const schema::Facet& f : schema::kFacets) facets.push_back(doc.get_value(f.slot));
+      doc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+    }
     db.add_document(doc);
   }
   db.commit();
@@ -95,26 +102,29 @@ std::vector<FacetCounts> count_with(const Xapian::Database& db, FacetCounter::Mo
 }
 
 TEST_CASE("facets: resdex's own spy counts as Xapian's built-in spies do") {
-  TempDir tmp;
-  write_facet_db(tmp.sub("a"), 1);
-  write_facet_db(tmp.sub("b"), 2);
-  Xapian::Database one(tmp.sub("a"));
-  Xapian::Database two;  // two databases searched as one: docids interleave
-  two.add_database(Xapian::Database(tmp.sub("a")));
-  two.add_database(Xapian::Database(tmp.sub("b")));
-  for (const Xapian::Database* db : {&one, &two}) {
-    for (const Xapian::Query& q : {Xapian::Query("Zlearn"), Xapian::Query::MatchAll}) {
-      for (size_t limit : {0, 2}) {
-        INFO("databases: " << db->size() << ", query: " << q.get_description() << ", limit " << limit);
-        auto local = count_with(*db, FacetCounter::Mode::kLocal, q, limit);
-        auto builtin = count_with(*db, FacetCounter::Mode::kBuiltIn, q, limit);
-        REQUIRE(local.size() == std::size(schema::kFacets));
-        REQUIRE(builtin.size() == local.size());
-        for (size_t i = 0; i < local.size(); ++i) {
-          CHECK(local[i].name == builtin[i].name);
-          CHECK(!local[i].counts.empty());
-          CHECK(as_pairs(local[i].counts) == as_pairs(builtin[i].counts));
-          if (limit) CHECK(local[i].counts.size() <= limit);
+  for (bool combined : {true, false}) {
+    INFO("slot of all facets: " << combined);
+    TempDir tmp;
+    write_facet_db(tmp.sub("a"), 1, combined);
+    write_facet_db(tmp.sub("b"), 2, combined);
+    Xapian::Database one(tmp.sub("a"));
+    Xapian::Database two;  // two databases searched as one: docids interleave
+    two.add_database(Xapian::Database(tmp.sub("a")));
+    two.add_database(Xapian::Database(tmp.sub("b")));
+    for (const Xapian::Database* db : {&one, &two}) {
+      for (const Xapian::Query& q : {Xapian::Query("Zlearn"), Xapian::Query::MatchAll}) {
+        for (size_t limit : {0, 2}) {
+          INFO("databases: " << db->size() << ", query: " << q.get_description() << ", limit " << limit);
+          auto local = count_with(*db, FacetCounter::Mode::kLocal, q, limit);
+          auto builtin = count_with(*db, FacetCounter::Mode::kBuiltIn, q, limit);
+          REQUIRE(local.size() == std::size(schema::kFacets));
+          REQUIRE(builtin.size() == local.size());
+          for (size_t i = 0; i < local.size(); ++i) {
+            CHECK(local[i].name == builtin[i].name);
+            CHECK(!local[i].counts.empty());
+            CHECK(as_pairs(local[i].counts) == as_pairs(builtin[i].counts));
+            if (limit) CHECK(local[i].counts.size() <= limit);
+          }
         }
       }
     }

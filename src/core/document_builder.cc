@@ -112,9 +112,10 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
         schema::boolean_term(schema::facet(schema::FacetId::kArea).prefix, area, norm_));
   }
   xdoc.add_boolean_term(schema::boolean_term("XT", doc.type, norm_));
-  if (doc.year != 0) {
-    xdoc.add_boolean_term(schema::facet(schema::FacetId::kYear).prefix + std::to_string(doc.year));
-    xdoc.add_value(schema::kSlotYear, std::to_string(doc.year));
+  const std::string year = doc.year != 0 ? std::to_string(doc.year) : "";
+  if (!year.empty()) {
+    xdoc.add_boolean_term(schema::facet(schema::FacetId::kYear).prefix + year);
+    xdoc.add_value(schema::kSlotYear, year);
   }
   xdoc.add_boolean_term(schema::kPrefixId + doc.id);
 
@@ -122,8 +123,16 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
   xdoc.add_value(schema::kSlotHash, doc.hash);
   xdoc.add_value(schema::kSlotSource, doc.path);
   xdoc.add_value(schema::kSlotType, doc.type);
-  xdoc.add_value(schema::kSlotInstitutions, schema::encode_list(doc.institutions));
-  xdoc.add_value(schema::kSlotAreas, schema::encode_list(doc.areas));
+  const std::string institutions = schema::encode_list(doc.institutions);
+  const std::string areas = schema::encode_list(doc.areas);
+  xdoc.add_value(schema::kSlotInstitutions, institutions);
+  xdoc.add_value(schema::kSlotAreas, areas);
+  std::vector<std::string> facets;
+  for (const schema::Facet& f : schema::kFacets)
+    facets.push_back(f.id == schema::FacetId::kInstitution ? institutions
+                     : f.id == schema::FacetId::kArea      ? areas
+                                                           : year);
+  xdoc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
   xdoc.set_data(encode_data(doc));
   current_ = nullptr;
   return xdoc;

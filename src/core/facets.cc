@@ -76,24 +76,26 @@ class Tally {
   std::vector<std::string_view> values_;     // scratch: the values of one list
 };
 
-// Counts every facet slot of the local matches. On a single database,
-// Xapian hands the spy the matches in ascending docid order, so each slot
-// is read by a value stream of our own moving forward, without the
-// per-call lookups of Document::get_value; a match out of order restarts
-// that stream. Over several databases the spy cannot tell which one a
-// document's docid belongs to, so it asks the document.
+// Counts the facets of the local matches. On a single database, Xapian
+// hands the spy the matches in ascending docid order, so each slot read is
+// a value stream of our own moving forward, without the per-call lookups
+// of Document::get_value; a match out of order restarts the stream. Over
+// several databases the spy cannot tell which one a document's docid
+// belongs to, so it asks the document.
 class LocalSpy : public Xapian::MatchSpy {
  public:
   explicit LocalSpy(const Xapian::Database& db) : db_(db), own_streams_(db.size() == 1) {}
 
-  // Counts slot `slot` into `tally`.
-  void add_slot(Xapian::valueno slot, Tally* tally) {
-    streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0, tally});
+  // Counts slot `slot`: its whole value into tallies[0] or, with several
+  // tallies, the i-th '\x1e'-separated part into tallies[i] (if not null).
+  void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies) {
+    streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
+                        std::move(tallies)});
   }
 
   void operator()(const Xapian::Document& doc, double) override {
     if (!own_streams_) {
-      for (Stream& s : streams_) s.tally->add(doc.get_value(s.slot));
+      for (Stream& s : streams_) s.count(doc.get_value(s.slot));
       return;
     }
     const Xapian::docid did = doc.get_docid();
@@ -105,7 +107,7 @@ class LocalSpy : public Xapian::MatchSpy {
         s.it.skip_to(did);
         if (s.it == Xapian::ValueIterator()) continue;
       }
-      if (s.it.get_docid() == did) s.tally->add(*s.it);
+      if (s.it.get_docid() == did) s.count(*s.it);
     }
   }
 
@@ -114,7 +116,20 @@ class LocalSpy : public Xapian::MatchSpy {
     Xapian::valueno slot;
     Xapian::ValueIterator it;
     Xapian::docid last;  // the last match seen
-    Tally* tally;
+    std::vector<Tally*> tallies;
+
+    void count(std::string_view value) {
+      if (tallies.size() == 1) {
+        tallies[0]->add(value);
+        return;
+      }
+      for (Tally* tally : tallies) {
+        const size_t sep = value.find('\x1e');
+        if (tally) tally->add(value.substr(0, sep));
+        if (sep == std::string_view::npos) break;
+        value.remove_prefix(sep + 1);
+      }
+    }
   };
   Xapian::Database db_;
   const bool own_streams_;
@@ -144,20 +159,29 @@ FacetCounter::~FacetCounter() = default;
 
 void FacetCounter::attach(Xapian::Enquire& enquire) {
   Impl& m = *impl_;
-  for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
-    const Xapian::valueno slot = schema::kFacets[i].slot;
-    // A facet no document has costs a value lookup per match for nothing
-    // (the Berlin corpus has no years).
-    if (m.db.get_value_freq(slot) == 0) continue;
-    if (m.mode == Mode::kBuiltIn) {
-      m.builtin[i] = std::make_unique<Xapian::ValueCountMatchSpy>(slot);
+  // A facet no document has costs a value lookup per match for nothing
+  // (the Berlin corpus has no years).
+  std::vector<bool> used;
+  for (const schema::Facet& f : schema::kFacets) used.push_back(m.db.get_value_freq(f.slot) > 0);
+  if (m.mode == Mode::kBuiltIn) {
+    for (size_t i = 0; i < used.size(); ++i) {
+      if (!used[i]) continue;
+      m.builtin[i] = std::make_unique<Xapian::ValueCountMatchSpy>(schema::kFacets[i].slot);
       enquire.add_matchspy(m.builtin[i].get());
-    } else {
-      if (!m.local) m.local = std::make_unique<LocalSpy>(m.db);
-      m.local->add_slot(slot, &m.tallies[i]);
     }
+    return;
   }
-  if (m.local) enquire.add_matchspy(m.local.get());
+  m.local = std::make_unique<LocalSpy>(m.db);
+  if (m.db.get_value_freq(schema::kSlotFacets) > 0) {
+    std::vector<Tally*> tallies;
+    for (size_t i = 0; i < used.size(); ++i) tallies.push_back(used[i] ? &m.tallies[i] : nullptr);
+    m.local->add_slot(schema::kSlotFacets, std::move(tallies));
+  } else {
+    // An index written before kSlotFacets existed: one stream per facet.
+    for (size_t i = 0; i < used.size(); ++i)
+      if (used[i]) m.local->add_slot(schema::kFacets[i].slot, {&m.tallies[i]});
+  }
+  enquire.add_matchspy(m.local.get());
 }
 
 std::vector<FacetCounts> FacetCounter::counts(size_t limit) const {

@@ -5,9 +5,10 @@
 // (schema::encode_list); a document with two institutions counts under
 // both. There are two ways to count:
 //
-// - Local databases (the usual case): one MatchSpy reads every facet slot
-//   of a match through value streams of its own and counts each value of
-//   the list in a hash table. Xapian's ValueCountMatchSpy, one per slot,
+// - Local databases (the usual case): one MatchSpy reads the slot holding
+//   all facets of a document (schema::kSlotFacets; the per-facet slots for
+//   an index written before it existed) through a value stream of its own
+//   and counts each value of each list in a hash table. Xapian's ValueCountMatchSpy, one per slot,
 //   keeps a std::map of whole lists, and the lists of affiliations are
 //   nearly all distinct, so that map and the splitting afterwards cost more
 //   than the rest of a broad search.

@@ -299,6 +299,12 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       Xapian::Document copy;
       copy.set_data(doc.get_data());
       for (auto v = doc.values_begin(); v != doc.values_end(); ++v) copy.add_value(v.get_valueno(), *v);
+      // Written by a resdex from before schema version 2.
+      if (copy.get_value(schema::kSlotFacets).empty()) {
+        std::vector<std::string> facets;
+        for (const schema::Facet& f : schema::kFacets) facets.push_back(copy.get_value(f.slot));
+        copy.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+      }
       for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         copy.add_term(*t, t.get_wdf());
         for (auto pos = t.positionlist_begin(); pos != t.positionlist_end(); ++pos)

@@ -123,6 +123,17 @@ std::string boolean_term(std::string_view prefix, std::string_view value,
   return term;
 }
 
+std::string encode_facets(const std::vector<std::string>& slot_values) {
+  std::string out;
+  bool any = false;
+  for (size_t i = 0; i < slot_values.size(); ++i) {
+    if (i > 0) out.push_back('\x1e');
+    out += slot_values[i];
+    any = any || !slot_values[i].empty();
+  }
+  return any ? out : std::string();
+}
+
 std::string encode_list(const std::vector<std::string>& values) {
   std::string out;
   for (const std::string& v : values) {
