@@ -439,9 +439,7 @@ struct Searcher::Impl {
           reopen();
           continue;
         }
-        throw Error(Error::Kind::kCorrupt, std::string("cannot ") + what + " the index at '" +
-                                               location.dir() + "' (" + e.get_description() +
-                                               "): rebuild it with `resdex index --rebuild`");
+        throw location.read_error(what, e);
       }
     }
   }
@@ -478,9 +476,7 @@ size_t Searcher::document_count() const {
   try {
     return impl_->db.get_doccount();
   } catch (const Xapian::Error& e) {
-    throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
-                                           "' (" + e.get_description() +
-                                           "): rebuild it with `resdex index --rebuild`");
+    throw impl_->location.read_error("read", e);
   }
 }
 

@@ -1982,3 +1982,29 @@ TEST_CASE("search: a sharded index and a shard served by xapian-tcpsrv answer li
   REQUIRE(remote_batch.exit_code == 0);
   CHECK(remote_batch.out == local_batch.out);
 }
+
+TEST_CASE("search: a remote shard nobody serves is named as unreachable, not as damaged") {
+  Sandbox box;
+  box.copy_corpus();
+  json report = box.index({"--index", "sharded", "--shards", "2"});
+  REQUIRE(report.at("documents") == 9);
+  const std::vector<fs::path> shards = shard_paths(box / "sharded");
+  REQUIRE(shards.size() == 2);
+  // Nothing listens on a port that was free a moment ago.
+  const std::string port = std::to_string(free_port());
+  write_file(box / "remote/XAPIANDB",
+             "auto " + fs::absolute(shards[0]).string() + "\nremote 127.0.0.1:" + port + "\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"search", "--index", "remote", "learning"},
+        std::vector<std::string>{"show", "--index", "remote", "groups/mueller"}}) {
+    CAPTURE(describe(args));
+    Run r = box.resdex(args);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "remote shard listed in"));
+    CHECK(contains(r.err, "127.0.0.1:" + port));
+    CHECK(contains(r.err, "xapian-tcpsrv is running"));
+    CHECK_FALSE(contains(r.err, "--rebuild"));
+  }
+}
