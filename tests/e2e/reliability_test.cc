@@ -28,6 +28,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -377,6 +378,43 @@ TEST_CASE("reliability: searches in another process all succeed during a large r
   CHECK(during_update >= 3);
   MESSAGE(fmt::format("{} records: {} searches during a {:.2f} s rebuild, {} during a {:.2f} s update",
                       corpora.n, during_rebuild, r.seconds, during_update, u.seconds));
+}
+
+// A long-lived reader keeps one Searcher open while writers commit: after
+// two commits Xapian may reuse the blocks of the revision it reads, and
+// the search meets DatabaseModifiedError, on which the Searcher must
+// reopen and search again. One `resdex search --batch` is such a reader.
+TEST_CASE("reliability: a long batch search answers every query while updates commit under it") {
+  Sandbox box;
+  TwoCorpora corpora{3000};
+  corpora.write(box);
+  box.index({"--corpus", "old.jsonl", "--index", "idx"});
+  constexpr int kQueries = 20000;
+  std::string queries;
+  for (int i = 0; i < kQueries; ++i)
+    queries += fmt::format("{{\"_id\": \"q{}\", \"text\": \"alphamark betamark record {}\"}}\n", i, i % 5000);
+  write_file(box / "queries.jsonl", queries);
+
+  auto batch = box.start({"search", "--batch", "queries.jsonl", "--format", "trec", "--limit", "3",
+                          "--index", "idx"});
+  int updates = 0;
+  for (; updates < 12 && !batch->done(); ++updates) {
+    const char* corpus = updates % 2 == 0 ? "new.jsonl" : "old.jsonl";
+    Run u = box.resdex({"index", "--corpus", corpus, "--index", "idx", "--quiet"});
+    INFO("stderr: " << u.err);
+    REQUIRE(u.exit_code == 0);
+  }
+  Run r = batch->wait(600);
+  INFO("stderr: " << r.err.substr(0, 2000));
+  CHECK(r.signal == 0);
+  REQUIRE(r.exit_code == 0);
+  std::set<std::string> answered;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) answered.insert(line.substr(0, line.find(' ')));
+  CHECK(answered.size() == kQueries);
+  MESSAGE(fmt::format("{} queries answered in {:.1f} s while {} updates committed", answered.size(),
+                      r.seconds, updates));
+  CHECK(updates >= 2);
 }
 
 TEST_CASE("reliability: searches keep answering while rebuilds switch generations and remove the old ones") {
