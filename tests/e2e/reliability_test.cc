@@ -386,10 +386,11 @@ TEST_CASE("reliability: searches in another process all succeed during a large r
 // reopen and search again. One `resdex search --batch` is such a reader.
 TEST_CASE("reliability: a long batch search answers every query while updates commit under it") {
   Sandbox box;
-  TwoCorpora corpora{3000};
+  TwoCorpora corpora{2000};
   corpora.write(box);
   box.index({"--corpus", "old.jsonl", "--index", "idx"});
-  constexpr int kQueries = 20000;
+  // Enough queries for the batch to outlast several updates (5 measured).
+  constexpr int kQueries = 30000;
   std::string queries;
   for (int i = 0; i < kQueries; ++i)
     queries += fmt::format("{{\"_id\": \"q{}\", \"text\": \"alphamark betamark record {}\"}}\n", i, i % 5000);
