@@ -28,6 +28,7 @@ Runner add_search_command(CLI::App& app);
 Runner add_show_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_similar_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 // Runs `body`, turning resdex::Error and any other exception into a message
 // on stderr and an exit code.

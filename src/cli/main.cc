@@ -33,6 +33,7 @@ const CommandInfo kCommands[] = {
     {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
     {"show", "Print one whole document", add_show_command},
     {"similar", "The documents most like one document", add_similar_command},
+    {"serve", "A local web page and JSON API over the index", add_serve_command},
     {"eval", "Score the ranking against judged queries (nDCG@10, MAP, Recall@100, MRR)",
      add_eval_command},
 };
