@@ -1,6 +1,7 @@
 #include "server/web_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <mutex>
 #include <vector>
@@ -159,6 +160,12 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   http.set_read_timeout(5);
   http.set_write_timeout(5);
   http.set_payload_max_length(64 * 1024);
+  // httplib's default also sets SO_REUSEPORT, with which a second server
+  // would share the port instead of being told it is taken.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
   for (const char* path : {"/", "/doc", "/api/search", "/api/similar"}) {
     http.Get(path, [this, path = std::string(path)](const httplib::Request& req, httplib::Response& res) {
