@@ -191,8 +191,11 @@ struct TextTermsOnly : Xapian::ExpandDecider {
   std::set<std::string> exclude;
   // With it, also terms no other document has: they would match nothing.
   const Xapian::Database* shared_in = nullptr;
+  // Leave out English stop words ("where", "also"), as words or stems.
+  bool no_stopwords = false;
   bool operator()(const std::string& term) const override {
     if (term.empty() || exclude.count(term)) return false;
+    if (no_stopwords && is_stopword(term[0] == 'Z' ? term.substr(1) : term)) return false;
     if (shared_in && shared_in->get_termfreq(term) < 2) return false;
     const bool upper = term[0] >= 'A' && term[0] <= 'Z';
     if (!upper) return words;
@@ -373,6 +376,7 @@ struct Searcher::Impl {
     TextTermsOnly decider;
     decider.words = true;
     decider.shared_in = &db;
+    decider.no_stopwords = true;
     Xapian::Enquire enquire(db);
     Xapian::ESet eset = enquire.get_eset(kSimilarTerms, rset, &decider);
     if (eset.empty()) return Xapian::Query::MatchNothing;
