@@ -239,7 +239,7 @@ TEST_CASE("serve: SIGTERM and SIGINT end it cleanly with exit code 0") {
   }
 }
 
-TEST_CASE("serve: answers sees index updates without a restart") {
+TEST_CASE("serve: answers see index updates without a restart") {
   Served box;
   CHECK(json::parse(box.api("/api/search?q=zebrafish"))["total"] == 0);
   write_file(box / "corpus/groups/fish.md",
