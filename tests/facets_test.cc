@@ -67,7 +67,7 @@ TEST_CASE("facets: split_list_counts") {
 // Xapian: repeats within a list, empty values, neighbours with the same
 // list, and documents without some facet.
 // With `combined`, also the one slot of all facets (schema::kSlotFacets)
-// that resdex writes since schema version 2.
+// that resdex writes since schema version 3.
 void write_facet_db(const std::string& path, unsigned seed, bool combined) {
   Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
   const std::vector<std::string> names = {"ZIB", "TU Berlin", "FU Berlin", "HU Berlin", "WIAS", ""};

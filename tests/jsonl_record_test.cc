@@ -114,6 +114,9 @@ TEST_CASE("jsonl_record: year is an integer or a string of digits") {
   CHECK(good(R"({"_id": "a", "year": 2021})").year == 2021);
   CHECK(good(R"({"_id": "a", "year": "1999"})").year == 1999);
   CHECK(good(R"({"_id": "a", "year": null})").year == 0);
+  CHECK(good(R"({"_id": "a", "year": 0})").year == 0);
+  CHECK(good(R"({"_id": "a", "year": 9999})").year == 9999);
+  CHECK(good(R"({"_id": "a", "year": "0042"})").year == 42);
   CHECK(good(R"({"_id": "a"})").year == 0);
 }
 
@@ -190,6 +193,11 @@ TEST_CASE("jsonl_record: fields of the wrong JSON type are rejected and named") 
   CHECK(contains(bad(R"({"_id": "a", "year": "abc"})"), "'year'"));
   CHECK(contains(bad(R"({"_id": "a", "year": "20x1"})"), "'year'"));
   CHECK(contains(bad(R"({"_id": "a", "year": ""})"), "'year'"));
+  CHECK(contains(bad(R"({"_id": "a", "year": 99999999999})"), "'year' 99999999999 is out of range"));
+  CHECK(contains(bad(R"({"_id": "a", "year": 18446744073709551615})"), "out of range"));
+  CHECK(contains(bad(R"({"_id": "a", "year": -3})"), "'year' -3 is out of range"));
+  CHECK(contains(bad(R"({"_id": "a", "year": "123456"})"), "out of range"));
+  CHECK(contains(bad(R"({"_id": "a", "year": 10000})"), "out of range"));
   CHECK(contains(bad(R"({"_id": "a", "year": [2020]})"), "'year'"));
 }
 

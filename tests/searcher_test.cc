@@ -542,6 +542,83 @@ TEST_CASE("searcher: get returns a stored document or throws kNotFound") {
   }
 }
 
+TEST_CASE("searcher: similar ranks the documents sharing the most telling words first, itself left out") {
+  Searcher s(index_dir());
+  SearchOptions o;
+  o.limit = 100;
+  SearchResult r = s.similar("groups/pokutta", o);
+  CHECK(r.query == "groups/pokutta");
+  CHECK_FALSE(has(ids(r), "groups/pokutta"));
+  // What Pokutta shares most: "machine learning" (Müller's title), then
+  // "ZIB" / "Zuse Institute Berlin" (Conrad) and "optimization" (the area).
+  REQUIRE(r.hits.size() >= 3);
+  CHECK(ids_in_order(r)[0] == "groups/mueller");
+  CHECK(Ids{ids_in_order(r)[1], ids_in_order(r)[2]} == Ids{"groups/conrad", "areas/optimization-for-ai"});
+  CHECK(r.total == r.hits.size());
+  // Facets and snippets as for a search.
+  REQUIRE(r.facets.size() == 3);
+  CHECK(r.facets[0].name == "institution");
+  CHECK(!r.hits[2].highlights.empty());
+
+  // Fackeldey's text names Tim Conrad: Conrad is the most similar.
+  CHECK(s.similar("groups/fackeldey", o).hits.at(0).doc.id == "groups/conrad");
+}
+
+TEST_CASE("searcher: similar applies filters and paging like search") {
+  Searcher s(index_dir());
+  SearchOptions o;
+  o.institutions = {"FU Berlin"};
+  o.limit = 100;
+  SearchResult r = s.similar("groups/noe", o);
+  REQUIRE(!r.hits.empty());
+  for (const Hit& h : r.hits) {
+    INFO(h.doc.id);
+    CHECK(std::find(h.doc.institutions.begin(), h.doc.institutions.end(), "FU Berlin") !=
+          h.doc.institutions.end());
+  }
+  SearchOptions all;
+  all.limit = 100;
+  Ids ranked = ids_in_order(s.similar("groups/mueller", all));
+  REQUIRE(ranked.size() >= 3);
+  SearchOptions page;
+  page.offset = 1;
+  page.limit = 2;
+  SearchResult second = s.similar("groups/mueller", page);
+  CHECK(ids_in_order(second) == Ids{ranked[1], ranked[2]});
+  CHECK(second.hits[0].rank == 2);
+}
+
+TEST_CASE("searcher: similar of an unknown id throws kNotFound") {
+  Searcher s(index_dir());
+  for (const char* id : {"groups/nobody", "", "pokutta", "groups/pokutta.md"}) {
+    INFO("id: ", std::string(id));
+    try {
+      s.similar(id, SearchOptions{});
+      FAIL("no exception");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kNotFound);
+    }
+  }
+}
+
+TEST_CASE("searcher: refresh makes an open searcher see a later commit") {
+  TempDir tmp;
+  IndexOptions io;
+  io.corpus_paths = {"corpus"};
+  io.index_dir = tmp.sub("index");
+  MemoryFileSystem fs = fixture_corpus();
+  update_index(io, fs);
+  Searcher s(io.index_dir);
+  SearchOptions o;
+  o.query = "zebrafish";
+  CHECK(s.search(o).total == 0);
+  fs.write("corpus/groups/new.md", Md{.name = "New Group", .title = "Fish", .institutions = "WIAS", .body = "Zebrafish genetics."}.str());
+  REQUIRE(update_index(io, fs).added == 1);
+  s.refresh();
+  CHECK(s.search(o).total == 1);
+  CHECK(s.document_count() == 9);
+}
+
 TEST_CASE("searcher: a query longer than kMaxQueryBytes is refused with kUsage, one that long is read") {
   SearchOptions o;
   o.query = std::string(kMaxQueryBytes + 1, 'a');

@@ -22,14 +22,19 @@ PACKAGES=(
   nlohmann-json3-dev
   libxxhash-dev
   zlib1g-dev
+  libcpp-httplib-dev
 )
 
 # Extra tools for the test suite (man -l checks the man page; clang 14 and
-# its compiler-rt runtime build the libFuzzer targets, tools/test.sh).
+# its compiler-rt runtime build the libFuzzer targets, tools/test.sh;
+# headless Chromium drives the web page in tests/e2e/serve_test.cc; wrk is
+# the load generator of tools/bench/serve_bench.sh).
 TEST_EXTRA=(
   man-db
   clang-14
   libclang-rt-14-dev
+  chromium
+  wrk
 )
 
 usage() {

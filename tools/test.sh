@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Fresh machine to green tests: install what is missing (with the test
-# tools), build, and run every unit and end-to-end test. With --full, then
-# the whole suite again under AddressSanitizer and UBSan (build-asan), and a
-# short run of each libFuzzer target (build-fuzz, clang): about 7.5 minutes
-# from a clean clone on 2 idle cores. See docs/reliability.md.
+# tools), build, and run every unit and end-to-end test; then the whole
+# suite again under AddressSanitizer and UBSan (build-asan), and a short run
+# of each libFuzzer target (build-fuzz, clang). From a clean clone on 2 idle
+# cores this takes about 8 minutes (22 minutes measured on a machine busy
+# with four other builds). See docs/reliability.md.
 #
-# Usage: tools/test.sh [--quick|--full]   (--quick, the normal build only, is the default)
+# Usage: tools/test.sh [--full|--quick]   (--full is the default; --quick
+# stops after the normal build's tests, for a quick check while working)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=1
+quick=0
 for arg in "$@"; do
   case "$arg" in
     --full) quick=0 ;;

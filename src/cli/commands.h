@@ -27,6 +27,8 @@ Runner add_index_command(CLI::App& app);
 Runner add_search_command(CLI::App& app);
 Runner add_show_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
+Runner add_similar_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 // Runs `body`, turning resdex::Error and any other exception into a message
 // on stderr and an exit code.
@@ -34,6 +36,11 @@ int guarded(const std::function<int()>& body);
 
 // --bm25-k1, --bm25-b and the pseudo-relevance feedback options.
 void add_ranking_options(CLI::App& cmd, RankingOptions& ranking);
+
+// What search and similar share: the filters (--institution, --area,
+// --type), the page (--limit, --offset) and the parts of a result
+// (--no-facets, --facet-limit, --no-snippets).
+void add_result_options(CLI::App& cmd, SearchOptions& options);
 
 // Whether to colour output on stdout for --color auto|always|never.
 bool use_color(const std::string& when);

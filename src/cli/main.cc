@@ -32,6 +32,8 @@ const CommandInfo kCommands[] = {
     {"index", "Build or update the index from the corpus", add_index_command},
     {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
     {"show", "Print one whole document", add_show_command},
+    {"similar", "The documents most like one document", add_similar_command},
+    {"serve", "A local web page and JSON API over the index", add_serve_command},
     {"eval", "Score the ranking against judged queries (nDCG@10, MAP, Recall@100, MRR)",
      add_eval_command},
 };
@@ -130,6 +132,31 @@ int guarded(const std::function<int()>& body) {
     fmt::print(stderr, "resdex: internal error: an unexpected exception\n");
     return kExitFailure;
   }
+}
+
+void add_result_options(CLI::App& cmd, SearchOptions& options) {
+  cmd.add_option("--institution", options.institutions,
+                 "Only documents of this institution, short or full name (repeatable: any of them)")
+      ->type_name("NAME")
+      ->allow_extra_args(false);  // one value per --institution; what follows is the query
+  cmd.add_option("--area", options.areas, "Only documents in this research area (repeatable)")
+      ->type_name("NAME")
+      ->allow_extra_args(false);
+  cmd.add_option("--type", options.types, "Only documents of this type: group, area, researcher, course")
+      ->type_name("T")
+      ->allow_extra_args(false);
+  cmd.add_option("--limit", options.limit, "Number of hits to show")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd.add_option("--offset", options.offset, "Number of hits to skip")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("!--no-facets", options.facets,
+               "Skip facet counts (and the exact total they need): faster on large indexes");
+  cmd.add_flag("!--no-snippets", options.snippets, "Skip snippets");
+  cmd.add_option("--facet-limit", options.facet_limit,
+                 "Values listed per facet, the most frequent first (0: all)")
+      ->capture_default_str();
 }
 
 void add_ranking_options(CLI::App& cmd, RankingOptions& r) {

@@ -27,29 +27,8 @@ Runner add_search_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("search");
   cmd->add_option("--index", args->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
-  cmd->add_option("--institution", args->options.institutions,
-                  "Only documents of this institution, short or full name (repeatable: any of them)")
-      ->type_name("NAME")
-      ->allow_extra_args(false);  // one value per --institution; what follows is the query
-  cmd->add_option("--area", args->options.areas, "Only documents in this research area (repeatable)")
-      ->type_name("NAME")
-      ->allow_extra_args(false);
-  cmd->add_option("--type", args->options.types, "Only documents of this type: group, area, researcher, course")
-      ->type_name("T")
-      ->allow_extra_args(false);
-  cmd->add_option("--limit", args->options.limit, "Number of hits to show")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100000));
-  cmd->add_option("--offset", args->options.offset, "Number of hits to skip")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_result_options(*cmd, args->options);
   cmd->add_flag("--json", args->json, "Print one JSON object");
-  cmd->add_flag("!--no-facets", args->options.facets,
-                "Skip facet counts (and the exact total they need): faster on large indexes");
-  cmd->add_flag("!--no-snippets", args->options.snippets, "Skip snippets");
-  cmd->add_option("--facet-limit", args->options.facet_limit,
-                  "Values listed per facet, the most frequent first (0: all)")
-      ->capture_default_str();
   cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -181,11 +183,22 @@ Xapian::Database IndexLocation::open_reader(std::string* stub) const {
       return db;
     } catch (const Xapian::Error& e) {
       if (attempt < kAttempts && stub_text() != before) continue;
-      throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' cannot be read (" +
-                                             e.get_description() +
-                                             "): rebuild it with `resdex index --rebuild`");
+      throw read_error("open", e);
     }
   }
+}
+
+Error IndexLocation::read_error(const std::string& doing, const Xapian::Error& e) const {
+  // Xapian::Error is not polymorphic; NetworkError and NetworkTimeoutError
+  // tell themselves by their type names.
+  if (std::string_view(e.get_type()).rfind("Network", 0) == 0)
+    return Error(Error::Kind::kIo, "cannot " + doing + " the index at '" + dir_ +
+                                       "': a remote shard listed in " + stub_path() +
+                                       " did not answer (" + e.get_description() +
+                                       "); check that its xapian-tcpsrv is running and reachable");
+  return Error(Error::Kind::kCorrupt, "cannot " + doing + " the index at '" + dir_ + "' (" +
+                                          e.get_description() +
+                                          "): rebuild it with `resdex index --rebuild`");
 }
 
 }  // namespace resdex

@@ -12,6 +12,8 @@
 
 #include <xapian.h>
 
+#include "core/error.h"
+
 namespace resdex {
 
 // The writer lock of an index directory, held while the object lives: an
@@ -82,6 +84,13 @@ class IndexLocation {
   // generation meanwhile (and removed the old one), it opens the new one.
   // `*stub` (if given) receives the stub text of the generation opened.
   Xapian::Database open_reader(std::string* stub = nullptr) const;
+
+  // The Error for a Xapian error met while `doing` something ("search",
+  // "read") with this index: Error(kIo) naming the remote shards for a
+  // network error (a stub line whose xapian-tcpsrv cannot be reached;
+  // rebuilding would not help), Error(kCorrupt) with `resdex index
+  // --rebuild` as the way out for anything else.
+  Error read_error(const std::string& doing, const Xapian::Error& e) const;
 
  private:
   std::string dir_;

@@ -299,7 +299,7 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       Xapian::Document copy;
       copy.set_data(doc.get_data());
       for (auto v = doc.values_begin(); v != doc.values_end(); ++v) copy.add_value(v.get_valueno(), *v);
-      // Written by a resdex from before schema version 2.
+      // Written by a resdex from before schema version 3.
       if (copy.get_value(schema::kSlotFacets).empty()) {
         std::vector<std::string> facets;
         for (const schema::Facet& f : schema::kFacets) facets.push_back(copy.get_value(f.slot));

@@ -89,15 +89,26 @@ bool parse_jsonl_record(std::string_view line, const TextNormalizer& norm, Docum
   const char* area_key = obj.contains("areas") ? "areas" : "venues";
   if (!get_list(obj, area_key, &d.areas, err)) return false;
   if (auto y = obj.find("year"); y != obj.end() && !y->is_null()) {
-    if (y->is_number_integer()) {
-      d.year = y->get<int>();
-    } else if (y->is_string() && !y->get_ref<const std::string&>().empty() &&
-               y->get_ref<const std::string&>().find_first_not_of("0123456789") == std::string::npos &&
-               y->get_ref<const std::string&>().size() <= 6) {
-      d.year = std::stoi(y->get<std::string>());
-    } else {
-      return fail(err, "'year' must be a number");
+    // A year is 1..9999 (0: unknown), given as a JSON integer or a string
+    // of digits; anything else would wrap around in the facet.
+    constexpr long long kMaxYear = 9999, kNotANumber = -1'000'000;
+    long long year = kNotANumber;
+    if (y->is_number_unsigned()) {
+      const auto u = y->get<unsigned long long>();
+      year = u > static_cast<unsigned long long>(kMaxYear) ? kMaxYear + 1 : static_cast<long long>(u);
+    } else if (y->is_number_integer()) {
+      year = y->get<long long>();
+    } else if (y->is_string()) {
+      const std::string& text = y->get_ref<const std::string&>();
+      if (!text.empty() && text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos)
+        year = std::stoll(text);
+      else if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+        year = kMaxYear + 1;
     }
+    if (year == kNotANumber) return fail(err, "'year' must be a number");
+    if (year < 0 || year > kMaxYear)
+      return fail(err, "'year' " + y->dump() + " is out of range (0 to 9999)");
+    d.year = static_cast<int>(year);
   }
   if (d.type.empty()) d.type = "abstract";
   for (const std::string& a : authors) d.name += (d.name.empty() ? "" : ", ") + a;

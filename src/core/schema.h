@@ -22,7 +22,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 2;
+inline constexpr int kVersion = 3;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // The Snowball stemmer applied to indexed words and to query words.

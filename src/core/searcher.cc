@@ -183,6 +183,41 @@ bool blank(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
+// Terms of the document text worth expanding with: "Z" stems of words
+// (not of prefixed fields) and, with `words`, the unprefixed words; never
+// prefixed or boolean terms (ids, filters, fields) nor those in `exclude`.
+struct TextTermsOnly : Xapian::ExpandDecider {
+  bool words = false;
+  std::set<std::string> exclude;
+  // With it, also terms no other document has: they would match nothing.
+  const Xapian::Database* shared_in = nullptr;
+  // Leave out English stop words ("where", "also"), as words or stems.
+  bool no_stopwords = false;
+  bool operator()(const std::string& term) const override {
+    if (term.empty() || exclude.count(term)) return false;
+    if (no_stopwords && is_stopword(term[0] == 'Z' ? term.substr(1) : term)) return false;
+    if (shared_in && shared_in->get_termfreq(term) < 2) return false;
+    const bool upper = term[0] >= 'A' && term[0] <= 'Z';
+    if (!upper) return words;
+    return term.size() > 2 && term[0] == 'Z' && !(term[1] >= 'A' && term[1] <= 'Z');
+  }
+};
+
+// The terms of `eset` ORed, each weighing in proportion to its ESet weight,
+// the best at `top`.
+Xapian::Query weighted_terms(const Xapian::ESet& eset, double top) {
+  std::vector<Xapian::Query> terms;
+  const double top_weight = eset.begin().get_weight();
+  for (auto it = eset.begin(); it != eset.end(); ++it)
+    terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*it),
+                       top * it.get_weight() / top_weight);
+  return Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+}
+
+// Terms of a document that make up the query of Searcher::similar. Enough
+// to describe a research description's topics; more only add noise.
+constexpr Xapian::termcount kSimilarTerms = 40;
+
 }  // namespace
 
 struct Searcher::Impl {
@@ -326,33 +361,19 @@ struct Searcher::Impl {
     if (top.empty()) return query;
     Xapian::RSet rset;
     for (auto it = top.begin(); it != top.end(); ++it) rset.add_document(*it);
-    struct StemsOnly : Xapian::ExpandDecider {
-      std::set<std::string> exclude;
-      bool operator()(const std::string& term) const override {
-        return term.size() > 2 && term[0] == 'Z' && !(term[1] >= 'A' && term[1] <= 'Z') &&
-               !exclude.count(term);
-      }
-    } decider;
+    TextTermsOnly decider;
     for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
       decider.exclude.insert(*t);
     Xapian::ESet eset = enquire.get_eset(ranking.feedback_terms, rset, &decider);
     if (eset.empty()) return query;
-    // Each expansion term weighs in proportion to its ESet weight, the best
-    // at feedback_weight.
-    std::vector<Xapian::Query> terms;
-    double top_weight = eset.begin().get_weight();
-    for (auto it = eset.begin(); it != eset.end(); ++it)
-      terms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(*it),
-                         ranking.feedback_weight * it.get_weight() / top_weight);
-    Xapian::Query extra(Xapian::Query::OP_OR, terms.begin(), terms.end());
-    return Xapian::Query(Xapian::Query::OP_OR, query, extra);
+    return Xapian::Query(Xapian::Query::OP_OR, query, weighted_terms(eset, ranking.feedback_weight));
   }
 
   // Looks at every match of `query`: returns their exact number and, with
   // `facets`, sets *counts to the facet counts (at most `facet_limit`
-  // values each). Ranking is of no use here, so the matches are taken as
-  // they come, unweighted and unsorted, which costs about half of a ranked
-  // pass over all of them.
+  // values each). The order is of no use here, so the matches are taken
+  // as they come, with no MSet to keep and no sort key to read for each,
+  // which costs about half of a ranked pass over all of them.
   Xapian::doccount count_matches(const Xapian::Query& query, bool facets,
                                  std::vector<FacetCounts>* counts, size_t facet_limit) {
     Xapian::Enquire enquire(db);
@@ -377,13 +398,37 @@ struct Searcher::Impl {
     return all.get_matches_estimated();
   }
 
-  SearchResult search_once(const SearchOptions& opt) {
+  // The query of Searcher::similar: the best text terms of the document
+  // with `id` (its own RSet), the document itself left out. Throws
+  // Error(kNotFound).
+  Xapian::Query like(const std::string& id) {
+    const std::string id_term = schema::kPrefixId + id;
+    Xapian::PostingIterator p = db.postlist_begin(id_term);
+    if (p == db.postlist_end(id_term))
+      throw Error(Error::Kind::kNotFound,
+                  "no document with id '" + id + "' in the index at '" + location.dir() + "'");
+    Xapian::RSet rset;
+    rset.add_document(*p);
+    TextTermsOnly decider;
+    decider.words = true;
+    decider.shared_in = &db;
+    decider.no_stopwords = true;
+    Xapian::Enquire enquire(db);
+    Xapian::ESet eset = enquire.get_eset(kSimilarTerms, rset, &decider);
+    if (eset.empty()) return Xapian::Query::MatchNothing;
+    return Xapian::Query(Xapian::Query::OP_AND_NOT, weighted_terms(eset, 1.0), Xapian::Query(id_term));
+  }
+
+  // Runs `opt` (its query parsed), or with `given`, that query instead
+  // (opt.query then only labels the result).
+  SearchResult search_once(const SearchOptions& opt, const Xapian::Query* given = nullptr) {
     SearchResult result;
     result.query = opt.query;
     result.offset = opt.offset;
     result.limit = opt.limit;
 
-    Xapian::Query query = blank(opt.query) ? Xapian::Query::MatchAll
+    Xapian::Query query = given ? *given
+                          : blank(opt.query) ? Xapian::Query::MatchAll
                           : opt.syntax == SearchOptions::Syntax::kPlainWords
                               ? plain_words(opt.query)
                               : parse(opt.query, &result.corrected_query);
@@ -408,7 +453,7 @@ struct Searcher::Impl {
       enquire.set_weighting_scheme(Xapian::LMWeight(0, Xapian::Weight::DIRICHLET_SMOOTHING, 1000));
     else
       enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
-    if (ranking.feedback_docs > 0 && !blank(opt.query)) query = expand(enquire, query);
+    if (ranking.feedback_docs > 0 && !given && !blank(opt.query)) query = expand(enquire, query);
     enquire.set_query(query);
     enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
 
@@ -418,7 +463,7 @@ struct Searcher::Impl {
     if (opt.facets || opt.exact_total) result.total = count_matches(query, opt.facets, &result.facets, opt.facet_limit);
 
     std::vector<std::string> wildcards;
-    if (opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
+    if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
     size_t rank = opt.offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
       Hit hit;
@@ -461,9 +506,7 @@ struct Searcher::Impl {
           reopen();
           continue;
         }
-        throw Error(Error::Kind::kCorrupt, std::string("cannot ") + what + " the index at '" +
-                                               location.dir() + "' (" + e.get_description() +
-                                               "): rebuild it with `resdex index --rebuild`");
+        throw location.read_error(what, e);
       }
     }
   }
@@ -486,6 +529,22 @@ SearchResult Searcher::search(const SearchOptions& options) {
   return impl_->with_retries("search", [&] { return impl_->search_once(options); });
 }
 
+SearchResult Searcher::similar(const std::string& id, const SearchOptions& options) {
+  return impl_->with_retries("search", [&] {
+    Xapian::Query query = impl_->like(id);
+    SearchOptions opt = options;
+    opt.query = id;
+    return impl_->search_once(opt, &query);
+  });
+}
+
+void Searcher::refresh() {
+  impl_->with_retries("reopen", [&] {
+    if (impl_->switched()) impl_->reopen();
+    else impl_->db.reopen();
+  });
+}
+
 Document Searcher::get(const std::string& id) {
   return impl_->with_retries("read", [&] {
     Xapian::PostingIterator p = impl_->db.postlist_begin(schema::kPrefixId + id);
@@ -500,9 +559,7 @@ size_t Searcher::document_count() const {
   try {
     return impl_->db.get_doccount();
   } catch (const Xapian::Error& e) {
-    throw Error(Error::Kind::kCorrupt, "cannot read the index at '" + impl_->location.dir() +
-                                           "' (" + e.get_description() +
-                                           "): rebuild it with `resdex index --rebuild`");
+    throw impl_->location.read_error("read", e);
   }
 }
 

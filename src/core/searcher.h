@@ -86,6 +86,21 @@ class Searcher {
   // error: the search is run again on the new state.
   SearchResult search(const SearchOptions& options);
 
+  // The documents most like the one with `id`, by relevance feedback: the
+  // document alone as relevance set gives its best text terms (Xapian's
+  // ESet over its unprefixed words and stems; names of fields, ids and
+  // filters left out), which are searched for, weighted, as a query.
+  // The document itself is never among the hits. `options` as for search,
+  // but its query and syntax are ignored; the result's query is `id`.
+  // Throws Error(kNotFound) for an unknown id.
+  SearchResult similar(const std::string& id, const SearchOptions& options);
+
+  // Makes the next search see the index as it is now: after a commit, or a
+  // rebuild that switched generations. For long-lived readers (the web
+  // server); a search on its own sees the state it was opened on, retrying
+  // only when a writer invalidates it.
+  void refresh();
+
   // The stored document with this id. Throws Error(kNotFound).
   Document get(const std::string& id);
 

@@ -67,7 +67,39 @@ inline bool is_word_char(UChar32 c) {
           (U_GC_L_MASK | U_GC_M_MASK | U_GC_N_MASK | U_GC_PC_MASK)) != 0;
 }
 
-inline bool is_apostrophe(UChar32 c) { return c == 0x27 || c == 0x2019; }
+// U+FF07 FULLWIDTH APOSTROPHE folds to an apostrophe.
+inline bool is_apostrophe(UChar32 c) { return c == 0x27 || c == 0x2019 || c == 0xFF07; }
+
+// A character fold() deletes: default-ignorable format characters such as
+// the soft hyphen U+00AD or the zero-width space U+200B (NFKC_Casefold
+// removes every Default_Ignorable_Code_Point). Between two word characters
+// it joins them, as it does in fold()'s output: "Optimie\u00ADrung" is
+// one word.
+inline bool folds_away(UChar32 c) {
+  return c >= 0x80 && u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
+}
+
+// A symbol that NFKC_Casefold maps to letters or digits: "™" -> "tm",
+// "№" -> "no", circled letters. It is a word of its own, and fold()
+// surrounds its mapping with spaces, so that "Xapian™" is the two words
+// "xapian" and "tm" on both sides, not "xapiantm".
+bool is_letter_symbol(UChar32 c) {
+  if (c < 0x80 || is_word_char(c) || folds_away(c) ||
+      !u_hasBinaryProperty(c, UCHAR_CHANGES_WHEN_NFKC_CASEFOLDED)) {
+    return false;
+  }
+  UErrorCode ec = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(ec);
+  if (U_FAILURE(ec)) return false;
+  icu::UnicodeString mapped = nfkc_cf->normalize(icu::UnicodeString(c), ec);
+  if (U_FAILURE(ec)) return false;
+  for (int32_t i = 0; i < mapped.length();) {
+    const UChar32 m = mapped.char32At(i);
+    if (is_word_char(m)) return true;
+    i += U16_LENGTH(m);
+  }
+  return false;
+}
 
 inline const uint8_t* bytes(std::string_view s) {
   return reinterpret_cast<const uint8_t*>(s.data());
@@ -93,16 +125,22 @@ void for_each_word(std::string_view text, F&& on_word) {
       }
       continue;
     }
-    if (in_word && c >= 0 && is_apostrophe(c) && i < n) {
+    // An apostrophe, or a run of characters fold() deletes, followed by a
+    // word character stays inside the word.
+    if (in_word && c >= 0 && (is_apostrophe(c) || folds_away(c)) && i < n) {
       size_t j = i;
-      UChar32 next;
-      U8_NEXT(s, j, n, next);
+      UChar32 next = -1;
+      while (j < n) {
+        U8_NEXT(s, j, n, next);
+        if (next < 0 || !folds_away(next)) break;
+      }
       if (next >= 0 && is_word_char(next)) continue;
     }
     if (in_word) {
       on_word(word_begin, at);
       in_word = false;
     }
+    if (c >= 0x80 && is_letter_symbol(c)) on_word(at, i);
   }
   if (in_word) on_word(word_begin, n);
 }
@@ -155,6 +193,22 @@ struct TextNormalizer::Impl {
     fold_chunk(text, out);
   }
 
+  // Puts a space before and after each letter symbol (see
+  // is_letter_symbol) in `text`.
+  static void space_letter_symbols(icu::UnicodeString& text) {
+    for (int32_t i = 0; i < text.length();) {
+      const UChar32 c = text.char32At(i);
+      const int32_t len = U16_LENGTH(c);
+      if (c >= 0x80 && is_letter_symbol(c)) {
+        text.insert(i + len, u' ');
+        text.insert(i, u' ');
+        i += len + 2;
+      } else {
+        i += len;
+      }
+    }
+  }
+
   void fold_chunk(std::string_view text, std::string& out) const {
     if (is_ascii(text)) {
       append_ascii_folded(text, out);
@@ -164,6 +218,7 @@ struct TextNormalizer::Impl {
     // fromUTF8 substitutes U+FFFD for each maximal ill-formed subsequence.
     icu::UnicodeString a = icu::UnicodeString::fromUTF8(
         icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    space_letter_symbols(a);
     icu::UnicodeString b;
     nfkc_cf->normalize(a, b, ec);
     check(ec, "NFKC_Casefold");
@@ -303,6 +358,10 @@ std::vector<Token> TextNormalizer::tokenize(std::string_view text) const {
     t.begin = begin;
     t.end = end;
     impl_->fold_into(text.substr(begin, end - begin), t.folded);
+    // A letter symbol folds to its mapping between spaces.
+    const size_t first = t.folded.find_first_not_of(' ');
+    if (first == std::string::npos) return;
+    t.folded.erase(t.folded.find_last_not_of(' ') + 1).erase(0, first);
     // A run of marks alone, or of default-ignorable letters, folds to
     // nothing; an empty term is of no use to any caller.
     if (!t.folded.empty()) tokens.push_back(std::move(t));

@@ -13,7 +13,8 @@
 namespace resdex {
 
 // A word of the original text: [begin, end) are byte offsets into the text
-// given to tokenize(); `folded` is fold() of those bytes.
+// given to tokenize(); `folded` is fold() of those bytes, without leading or
+// trailing spaces.
 struct Token {
   size_t begin = 0;
   size_t end = 0;
@@ -30,8 +31,12 @@ class TextNormalizer {
   // NFKC, full case folding, diacritics removed (NFD, non-spacing marks
   // dropped, NFC again), and the letters that carry no combining mark mapped
   // to plain Latin: ß->ss, æ->ae, œ->oe, ø->o, ł->l, đ->d, ð->d, þ->th,
-  // ı->i. Non-Latin scripts are kept (only their marks go). Never joins or
-  // splits words: a space or punctuation character stays one. Invalid UTF-8
+  // ı->i. Non-Latin scripts are kept (only their marks go). Symbols that
+  // stand for letters are spelled out as words of their own ("Xapian™" ->
+  // "xapian tm "). Default-ignorable characters (soft hyphen, zero-width
+  // space) are deleted, which joins the word characters around them, as
+  // tokenize() does. Otherwise never joins or splits words: a space or
+  // punctuation character stays one. Invalid UTF-8
   // bytes become U+FFFD; NUL bytes become spaces. Pure ASCII input takes a
   // fast path (ASCII lower-casing only).
   std::string fold(std::string_view text) const;
@@ -51,8 +56,10 @@ class TextNormalizer {
 
   // Splits text into words with their byte offsets. A word is a maximal run
   // of letters, digits, combining marks and connector punctuation ('_'),
-  // where an apostrophe (' or U+2019) between two word characters joins
-  // ("don't" is one word). Offsets always fall on UTF-8 character
+  // where an apostrophe (', U+2019 or U+FF07) or a run of default-ignorable
+  // characters between two word characters joins ("don't" is one word, and
+  // so is "Optimie\u00ADrung"); a symbol standing for letters ("™") is a
+  // word of its own, its `folded` the letters ("tm"). Offsets always fall on UTF-8 character
   // boundaries of the input; invalid bytes are never part of a word.
   std::vector<Token> tokenize(std::string_view text) const;
 

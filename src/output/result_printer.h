@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "core/document.h"
 #include "core/indexer.h"
@@ -27,5 +28,9 @@ std::unique_ptr<ResultPrinter> make_text_printer(std::FILE* out, TextStyle style
 
 // Each call prints exactly one JSON object and a newline.
 std::unique_ptr<ResultPrinter> make_json_printer(std::FILE* out);
+
+// What the JSON printer prints for `result`, newline included: for the web
+// API, whose answers are those of `resdex search --json`.
+std::string search_json(const SearchResult& result);
 
 }  // namespace resdex

@@ -53,295 +53,11 @@
 #include <nlohmann/json.hpp>
 #include <zlib.h>
 
-namespace fs = std::filesystem;
-using json = nlohmann::json;
+#include "e2e/support.h"
+
+using namespace e2e;
 
 namespace {
-
-// ---------------------------------------------------------------------------
-// Running the binary
-
-struct Run {
-  int exit_code = -1;  // -1 when the process did not exit normally
-  int signal = 0;      // the signal that ended it, or 0
-  std::string out;
-  std::string err;
-};
-
-struct RunOptions {
-  fs::path cwd;                  // working directory of the child
-  std::vector<std::string> env;  // extra NAME=value entries
-  bool tty = false;              // stdout is a pseudo terminal
-  // Bytes fed to the child's standard input through a pipe; without it,
-  // standard input is /dev/null.
-  std::optional<std::string> input;
-};
-
-std::string describe(const std::vector<std::string>& args) {
-  std::string s = "resdex";
-  for (const std::string& a : args) s += " [" + (a.size() > 80 ? a.substr(0, 80) + "..." : a) + "]";
-  return s;
-}
-
-// Runs RESDEX_BINARY with `args`. The environment is PATH, HOME (the working
-// directory) and LC_ALL=C.UTF-8 plus `options.env`; no TERM, no NO_COLOR.
-Run run_resdex(const std::vector<std::string>& args, const RunOptions& options) {
-  std::vector<std::string> argv_s{RESDEX_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<std::string> env_s{"PATH=/usr/local/bin:/usr/bin:/bin",
-                                 "HOME=" + options.cwd.string(), "LC_ALL=C.UTF-8"};
-  env_s.insert(env_s.end(), options.env.begin(), options.env.end());
-  std::vector<char*> argv, envp;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  for (std::string& s : env_s) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  const std::string cwd = options.cwd.string();
-
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-  REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-  int out_read = -1, out_write = -1;
-  if (options.tty) {
-    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    REQUIRE(master >= 0);
-    REQUIRE(::grantpt(master) == 0);
-    REQUIRE(::unlockpt(master) == 0);
-    const char* name = ::ptsname(master);
-    REQUIRE(name != nullptr);
-    int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    REQUIRE(slave >= 0);
-    termios t{};
-    REQUIRE(::tcgetattr(slave, &t) == 0);
-    t.c_oflag &= ~static_cast<tcflag_t>(OPOST);  // no "\n" -> "\r\n"
-    REQUIRE(::tcsetattr(slave, TCSANOW, &t) == 0);
-    out_read = master;
-    out_write = slave;
-  } else {
-    REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
-    out_read = out_pipe[0];
-    out_write = out_pipe[1];
-  }
-  int dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  REQUIRE(dev_null >= 0);
-  int in_pipe[2] = {-1, -1};
-  if (options.input) {
-    REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
-    REQUIRE(::fcntl(in_pipe[1], F_SETFL, O_NONBLOCK) == 0);
-  }
-  const int child_stdin = options.input ? in_pipe[0] : dev_null;
-
-  // Writing input to a child that has stopped reading must not kill the
-  // test with SIGPIPE; the child gets the default disposition back.
-  static const bool sigpipe_ignored = [] {
-    ::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)sigpipe_ignored;
-
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Only async-signal-safe calls from here on.
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGPIPE, &dfl, nullptr);
-    if (::dup2(child_stdin, 0) < 0 || ::dup2(out_write, 1) < 0 || ::dup2(err_pipe[1], 2) < 0)
-      ::_exit(126);
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(out_write);
-  ::close(err_pipe[1]);
-  ::close(dev_null);
-  if (options.input) ::close(in_pipe[0]);
-  // The input is written as the child reads it, between reads of its output.
-  int in_fd = options.input ? in_pipe[1] : -1;
-  size_t in_written = 0;
-  auto feed_input = [&] {
-    while (in_fd >= 0) {
-      if (in_written == options.input->size()) {
-        ::close(in_fd);
-        in_fd = -1;
-        break;
-      }
-      ssize_t n = ::write(in_fd, options.input->data() + in_written, options.input->size() - in_written);
-      if (n > 0) {
-        in_written += static_cast<size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        if (n < 0 && errno != EAGAIN) {  // EPIPE: the child stopped reading
-          ::close(in_fd);
-          in_fd = -1;
-        }
-        break;
-      }
-    }
-  };
-  feed_input();
-
-  Run run;
-  pollfd fds[2] = {{out_read, POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&run.out, &run.err};
-  int open_fds = 2;
-  bool timed_out = false;
-  char buf[65536];
-  while (open_fds > 0) {
-    feed_input();
-    pollfd all[3] = {fds[0], fds[1], {in_fd, POLLOUT, 0}};
-    int n = ::poll(all, in_fd >= 0 ? 3 : 2, 60000);
-    fds[0].revents = all[0].revents;
-    fds[1].revents = all[1].revents;
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
-      timed_out = true;
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    REQUIRE(n > 0);
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(got));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        // EOF, or EIO from a pty master once the child has closed it.
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (pollfd& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  if (in_fd >= 0) ::close(in_fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  INFO(describe(args));
-  REQUIRE_MESSAGE(!timed_out, "resdex did not finish within 60 s");
-  REQUIRE_MESSAGE(run.exit_code != 127, "cannot execute " RESDEX_BINARY);
-  return run;
-}
-
-// ---------------------------------------------------------------------------
-// Files and sandboxes
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& path, std::string_view contents) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  REQUIRE_MESSAGE(out.good(), "cannot write " << path.string());
-}
-
-const fs::path kFixtures = RESDEX_FIXTURES;
-
-// A fresh temporary directory, removed again at the end of the case.
-class Sandbox {
- public:
-  Sandbox() {
-    fs::path base = fs::temp_directory_path();
-    std::string templ = (base / "resdex-e2e-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    dir_ = templ;
-  }
-  ~Sandbox() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Sandbox(const Sandbox&) = delete;
-  Sandbox& operator=(const Sandbox&) = delete;
-
-  const fs::path& dir() const { return dir_; }
-  fs::path operator/(const std::string& rel) const { return dir_ / rel; }
-
-  // Copies tests/fixtures/corpus to ./corpus.
-  void copy_corpus() {
-    fs::copy(kFixtures / "corpus", dir_ / "corpus", fs::copy_options::recursive);
-  }
-
-  Run resdex(const std::vector<std::string>& args, std::vector<std::string> env = {},
-             bool tty = false) const {
-    return run_resdex(args, RunOptions{dir_, std::move(env), tty, std::nullopt});
-  }
-
-  // Runs resdex with `input` on its standard input (a pipe).
-  Run resdex_with_input(const std::vector<std::string>& args, std::string input) const {
-    return run_resdex(args, RunOptions{dir_, {}, false, std::move(input)});
-  }
-
-  // `resdex index --json ARGS`; checks the exit code and parses stdout.
-  json index(const std::vector<std::string>& args = {}, int expected_exit = 0) const {
-    std::vector<std::string> all{"index", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.signal == 0);
-    REQUIRE(r.exit_code == expected_exit);
-    return parse_json(r.out);
-  }
-
-  // `resdex search --json ARGS`; requires exit 0.
-  json search(const std::vector<std::string>& args) const {
-    std::vector<std::string> all{"search", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.signal == 0);
-    REQUIRE(r.exit_code == 0);
-    return parse_json(r.out);
-  }
-
-  // `resdex search ARGS` as text; requires exit 0.
-  std::string search_text(const std::vector<std::string>& args, std::vector<std::string> env = {},
-                          bool tty = false) const {
-    std::vector<std::string> all{"search"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all, std::move(env), tty);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.signal == 0);
-    REQUIRE(r.exit_code == 0);
-    return r.out;
-  }
-
-  static json parse_json(const std::string& text) {
-    INFO("output: " << text);
-    REQUIRE_MESSAGE(!text.empty(), "no output");
-    CHECK_MESSAGE(text.back() == '\n', "JSON output ends without a newline");
-    CHECK_MESSAGE(std::count(text.begin(), text.end(), '\n') == 1, "JSON output is not one line");
-    json j;
-    REQUIRE_NOTHROW(j = json::parse(text));
-    return j;
-  }
-
- private:
-  fs::path dir_;
-};
-
-// A sandbox holding the fixture corpus, indexed into ./index.
-class IndexedFixture : public Sandbox {
- public:
-  IndexedFixture() {
-    copy_corpus();
-    Run r = resdex({"index", "--quiet"});
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 0);
-  }
-};
 
 // ---------------------------------------------------------------------------
 // Helpers on results
@@ -374,10 +90,6 @@ std::string join(const Range& values, std::string_view sep) {
     out += v;
   }
   return out;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
 }
 
 bool has_ansi(std::string_view s) { return contains(s, "\x1b["); }
@@ -2062,40 +1774,6 @@ TEST_CASE("eval: a saved --batch run evaluates like searching the index") {
 
 namespace {
 
-std::string find_program(const std::string& name) {
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-// A port on 127.0.0.1 that was free a moment ago.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts_connections(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // xapian-tcpsrv serving one database on 127.0.0.1, in a process group of
 // its own (it forks a child per connection); the group is ended when the
@@ -2303,4 +1981,30 @@ TEST_CASE("search: a sharded index and a shard served by xapian-tcpsrv answer li
       box.resdex({"search", "--batch", "queries.jsonl", "--index", (box / "remote").string()});
   REQUIRE(remote_batch.exit_code == 0);
   CHECK(remote_batch.out == local_batch.out);
+}
+
+TEST_CASE("search: a remote shard nobody serves is named as unreachable, not as damaged") {
+  Sandbox box;
+  box.copy_corpus();
+  json report = box.index({"--index", "sharded", "--shards", "2"});
+  REQUIRE(report.at("documents") == 9);
+  const std::vector<fs::path> shards = shard_paths(box / "sharded");
+  REQUIRE(shards.size() == 2);
+  // Nothing listens on a port that was free a moment ago.
+  const std::string port = std::to_string(free_port());
+  write_file(box / "remote/XAPIANDB",
+             "auto " + fs::absolute(shards[0]).string() + "\nremote 127.0.0.1:" + port + "\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"search", "--index", "remote", "learning"},
+        std::vector<std::string>{"show", "--index", "remote", "groups/mueller"}}) {
+    CAPTURE(describe(args));
+    Run r = box.resdex(args);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "remote shard listed in"));
+    CHECK(contains(r.err, "127.0.0.1:" + port));
+    CHECK(contains(r.err, "xapian-tcpsrv is running"));
+    CHECK_FALSE(contains(r.err, "--rebuild"));
+  }
 }

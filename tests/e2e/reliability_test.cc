@@ -3,10 +3,8 @@
 // is rebuilt or updated, a second writer, hostile queries on a large index,
 // damaged indexes and a full disk.
 //
-// The process helpers follow e2e_test.cc (fork/execve, a small fixed
-// environment) but write the child's output to files, so that a child can
-// run in the background while the test does other things, and be killed.
-// Large corpora are synthetic JSONL: records rec-<i> whose title and text
+// Children that run in the background (a writer to kill, a search loop)
+// are e2e::Child processes (support.h). Large corpora are synthetic JSONL: records rec-<i> whose title and text
 // carry a marker word, "alphamark" in the old version of the corpus and
 // "betamark" in the new one, so that a document count and two searches
 // tell the old state of an index from the new one, and either from a mix.
@@ -30,6 +28,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -39,9 +38,9 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-namespace fs = std::filesystem;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+#include "e2e/support.h"
+
+using namespace e2e;
 
 // The time budgets below are for a normal build. In a sanitizer build
 // (RESDEX_SANITIZE: ASan + UBSan, docs/reliability.md) resdex runs 2-4x
@@ -54,249 +53,8 @@ constexpr double kTimeScale = 1;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-void sleep_seconds(double s) {
-  std::this_thread::sleep_for(std::chrono::duration<double>(s));
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& path, std::string_view contents) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  REQUIRE_MESSAGE(out.good(), "cannot write " << path.string());
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-std::string describe(const std::vector<std::string>& args) {
-  std::string s;
-  for (const std::string& a : args) s += (s.empty() ? "" : " ") + (a.size() > 60 ? a.substr(0, 60) + "..." : a);
-  return s;
-}
-
 // ---------------------------------------------------------------------------
-// Processes
-
-struct Run {
-  int exit_code = -1;  // -1 when the process did not exit normally
-  int signal = 0;      // the signal that ended it, or 0
-  std::string out;
-  std::string err;
-  double seconds = 0;  // wall time
-};
-
-// A child process writing its stdout and stderr to files.
-class Child {
- public:
-  // Starts `program` with `args` in `cwd`. The environment is PATH, HOME,
-  // LC_ALL=C.UTF-8 and `env`. With `stdin_pipe`, standard input is a pipe
-  // the test writes with feed() and closes with close_stdin(); otherwise
-  // /dev/null.
-  Child(const std::string& program, const std::vector<std::string>& args, const fs::path& cwd,
-        const std::vector<std::string>& env = {}, bool stdin_pipe = false)
-      : args_(args) {
-    static int counter = 0;
-    const fs::path logs = cwd / "logs";
-    fs::create_directories(logs);
-    out_path_ = logs / fmt::format("{}.out", counter);
-    err_path_ = logs / fmt::format("{}.err", counter);
-    ++counter;
-    std::vector<std::string> argv_s{program};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + cwd.string(),
-                                   "LC_ALL=C.UTF-8"};
-    env_s.insert(env_s.end(), env.begin(), env.end());
-    std::vector<char*> argv, envp;
-    for (std::string& s : argv_s) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    for (std::string& s : env_s) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    int in_pipe[2] = {-1, -1};
-    if (stdin_pipe) REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
-    int in_fd = stdin_pipe ? in_pipe[0] : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out_fd = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    REQUIRE(in_fd >= 0);
-    REQUIRE(out_fd >= 0);
-    REQUIRE(err_fd >= 0);
-    static const bool sigpipe_ignored = [] {
-      ::signal(SIGPIPE, SIG_IGN);
-      return true;
-    }();
-    (void)sigpipe_ignored;
-    const std::string dir = cwd.string();
-    start_ = Clock::now();
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      ::sigaction(SIGPIPE, &dfl, nullptr);
-      if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) ::_exit(126);
-      if (::chdir(dir.c_str()) != 0) ::_exit(126);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(in_fd);
-    ::close(out_fd);
-    ::close(err_fd);
-    stdin_ = stdin_pipe ? in_pipe[1] : -1;
-  }
-  ~Child() {
-    close_stdin();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  pid_t pid() const { return pid_; }
-
-  void feed(std::string_view bytes) {
-    REQUIRE(stdin_ >= 0);
-    while (!bytes.empty()) {
-      ssize_t n = ::write(stdin_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      REQUIRE_MESSAGE(n > 0, "cannot write to the child's standard input: " << std::strerror(errno));
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  void close_stdin() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-  }
-
-  // Whether the child has ended (and then reaps it).
-  bool done() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      record(status);
-      return true;
-    }
-    return false;
-  }
-
-  void kill9() {
-    if (pid_ > 0) ::kill(pid_, SIGKILL);
-  }
-
-  // Waits for the child (killing it after `timeout` seconds) and returns
-  // what it did.
-  Run wait(double timeout = 120) {
-    while (!done()) {
-      if (seconds_since(start_) > timeout) {
-        ::kill(pid_, SIGKILL);
-        timed_out_ = true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    close_stdin();
-    run_.out = read_file(out_path_);
-    run_.err = read_file(err_path_);
-    INFO(describe(args_));
-    REQUIRE_MESSAGE(!timed_out_, "did not finish within " << timeout << " s");
-    REQUIRE_MESSAGE(run_.exit_code != 127, "cannot execute the program");
-    return run_;
-  }
-
- private:
-  void record(int status) {
-    run_.seconds = seconds_since(start_);
-    if (WIFEXITED(status)) run_.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) run_.signal = WTERMSIG(status);
-    pid_ = -1;
-  }
-
-  std::vector<std::string> args_;
-  fs::path out_path_, err_path_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  bool timed_out_ = false;
-  Clock::time_point start_;
-  Run run_;
-};
-
-std::string find_program(const std::string& name) {
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
-    fs::path p = fs::path(dir) / name;
-    if (::access(p.c_str(), X_OK) == 0) return p.string();
-  }
-  return "";
-}
-
-// ---------------------------------------------------------------------------
-// Sandboxes and corpora
-
-class Sandbox {
- public:
-  Sandbox() {
-    std::string templ = (fs::temp_directory_path() / "resdex-rel-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    dir_ = fs::canonical(templ);
-  }
-  ~Sandbox() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Sandbox(const Sandbox&) = delete;
-  Sandbox& operator=(const Sandbox&) = delete;
-
-  const fs::path& dir() const { return dir_; }
-  fs::path operator/(const std::string& rel) const { return dir_ / rel; }
-
-  std::unique_ptr<Child> start(const std::vector<std::string>& args,
-                               const std::vector<std::string>& env = {}, bool stdin_pipe = false) const {
-    return std::make_unique<Child>(RESDEX_BINARY, args, dir_, env, stdin_pipe);
-  }
-  Run resdex(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const {
-    return start(args, env)->wait();
-  }
-
-  // `resdex index --json ARGS`, which must exit 0; its report.
-  json index(const std::vector<std::string>& args) const {
-    std::vector<std::string> all{"index", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.signal == 0);
-    REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
-  }
-
- private:
-  fs::path dir_;
-};
-
-// Copies a directory tree.
-void copy_tree(const fs::path& from, const fs::path& to) {
-  std::error_code ec;
-  fs::remove_all(to, ec);
-  fs::copy(from, to, fs::copy_options::recursive);
-}
+// Index directories and corpora
 
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> out;
@@ -620,6 +378,44 @@ TEST_CASE("reliability: searches in another process all succeed during a large r
   CHECK(during_update >= 3);
   MESSAGE(fmt::format("{} records: {} searches during a {:.2f} s rebuild, {} during a {:.2f} s update",
                       corpora.n, during_rebuild, r.seconds, during_update, u.seconds));
+}
+
+// A long-lived reader keeps one Searcher open while writers commit: after
+// two commits Xapian may reuse the blocks of the revision it reads, and
+// the search meets DatabaseModifiedError, on which the Searcher must
+// reopen and search again. One `resdex search --batch` is such a reader.
+TEST_CASE("reliability: a long batch search answers every query while updates commit under it") {
+  Sandbox box;
+  TwoCorpora corpora{2000};
+  corpora.write(box);
+  box.index({"--corpus", "old.jsonl", "--index", "idx"});
+  // Enough queries for the batch to outlast several updates (5 measured).
+  constexpr int kQueries = 30000;
+  std::string queries;
+  for (int i = 0; i < kQueries; ++i)
+    queries += fmt::format("{{\"_id\": \"q{}\", \"text\": \"alphamark betamark record {}\"}}\n", i, i % 5000);
+  write_file(box / "queries.jsonl", queries);
+
+  auto batch = box.start({"search", "--batch", "queries.jsonl", "--format", "trec", "--limit", "3",
+                          "--index", "idx"});
+  int updates = 0;
+  for (; updates < 12 && !batch->done(); ++updates) {
+    const char* corpus = updates % 2 == 0 ? "new.jsonl" : "old.jsonl";
+    Run u = box.resdex({"index", "--corpus", corpus, "--index", "idx", "--quiet"});
+    INFO("stderr: " << u.err);
+    REQUIRE(u.exit_code == 0);
+  }
+  Run r = batch->wait(600);
+  INFO("stderr: " << r.err.substr(0, 2000));
+  CHECK(r.signal == 0);
+  REQUIRE(r.exit_code == 0);
+  std::set<std::string> answered;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) answered.insert(line.substr(0, line.find(' ')));
+  CHECK(answered.size() == kQueries);
+  MESSAGE(fmt::format("{} queries answered in {:.1f} s while {} updates committed", answered.size(),
+                      r.seconds, updates));
+  CHECK(updates >= 2);
 }
 
 TEST_CASE("reliability: searches keep answering while rebuilds switch generations and remove the old ones") {

@@ -65,7 +65,11 @@ void check_tokens(const resdex::TextNormalizer& norm, std::string_view text) {
     FUZZ_CHECK(!is_continuation(text, t.begin));
     FUZZ_CHECK(!is_continuation(word, 0));
     FUZZ_CHECK(!t.folded.empty());
-    FUZZ_CHECK(t.folded == norm.fold(word));
+    // fold() of the word, without the spaces around a letter symbol.
+    std::string folded = norm.fold(word);
+    folded.erase(folded.find_last_not_of(' ') + 1);
+    folded.erase(0, folded.find_first_not_of(' '));
+    FUZZ_CHECK(t.folded == folded);
   }
 }
 

@@ -76,7 +76,7 @@ _resdex_option_value()
         --type)
             COMPREPLY=( $(compgen -W $'group\narea\nresearcher\ncourse\nabstract' -- "$cur") )
             ;;
-        --limit|--offset|--shards|--threads|--wait-timeout|--facet-limit|--depth|--tag|\
+        --limit|--offset|--shards|--threads|--port|--bind|--wait-timeout|--facet-limit|--depth|--tag|\
         --bm25-k1|--bm25-b|\
         --exact-weight|--title-weight|--proximity-weight|--proximity-window|\
         --feedback-docs|--feedback-terms|--feedback-weight)
@@ -98,7 +98,7 @@ _resdex()
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
 
-    local commands='index search show eval'
+    local commands='index search show similar serve eval'
     local global_opts='--help -h --version'
     local ranking_opts='--weighting --bm25-k1 --bm25-b --exact-weight --title-weight'
     ranking_opts+=' --stopwords --proximity-weight --proximity-window'
@@ -109,12 +109,15 @@ _resdex()
     search_opts+=' --no-facets --no-snippets --facet-limit'
     search_opts+=" --batch --format --syntax --tag $ranking_opts --help -h"
     local show_opts='--index --json --help -h'
+    local similar_opts='--index --institution --area --type --limit --offset --json --color'
+    similar_opts+=' --no-facets --no-snippets --facet-limit --weighting --help -h'
+    local serve_opts='--index --port --bind --threads --help -h'
     local eval_opts='--index --queries --qrels --run --depth --syntax --per-query --json'
     eval_opts+=" $ranking_opts --help -h"
     # Options that take a value (the next word is not the subcommand).
     local value_opts='--corpus --index --institution --area --type --limit --offset --color'
     value_opts+=' --shards --threads --wait-timeout --facet-limit --batch --format --syntax --tag'
-    value_opts+=' --queries --qrels --run --depth'
+    value_opts+=' --queries --qrels --run --depth --port --bind'
     value_opts+=" ${ranking_opts/ --stopwords/}"
 
     # --option=value: complete the value part.  With '=' in COMP_WORDBREAKS
@@ -173,6 +176,8 @@ _resdex()
         index)  opts=$index_opts ;;
         search) opts=$search_opts ;;
         show)   opts=$show_opts ;;
+        similar) opts=$similar_opts ;;
+        serve)  opts=$serve_opts ;;
         eval)   opts=$eval_opts ;;
         *)      return 0 ;;
     esac
@@ -182,7 +187,7 @@ _resdex()
         return 0
     fi
 
-    if [[ $cmd == show && -d corpus ]]; then
+    if [[ ( $cmd == show || $cmd == similar ) && -d corpus ]]; then
         # Document IDs: *.md files below ./corpus, without the suffix.
         local f ids=()
         while IFS= read -r f; do
