@@ -67,6 +67,10 @@ Runner add_index_command(CLI::App& app) {
   cmd->add_option("--index", args->options.index_dir, "Index directory")
       ->type_name("DIR")
       ->capture_default_str();
+  cmd->add_option("--synonyms", args->options.synonyms_paths,
+                  "Synonyms file stored in the index (repeatable; default: synonyms.txt at the top "
+                  "of each corpus directory)")
+      ->type_name("FILE");
   cmd->add_flag("--rebuild", args->options.rebuild,
                 "Build a fresh index and swap it in, instead of updating the current one");
   cmd->add_option("--shards", args->options.shards,
