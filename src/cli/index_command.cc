@@ -69,7 +69,9 @@ void print_failures(const std::vector<ReadError>& failed) {
 // SIGINT or SIGTERM.
 int watch(const IndexOptions& options, bool json, bool quiet) {
   // Blocked before anything else, so that a signal at any moment is read
-  // from the signalfd instead of killing the process mid-commit.
+  // from the signalfd instead of killing the process mid-commit. (Linux
+  // queues a blocked signal even when its action is "ignore", as for
+  // SIGINT in a command a script starts with '&'.)
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

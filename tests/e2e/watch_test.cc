@@ -141,6 +141,27 @@ TEST_CASE("watch: SIGINT while idle ends it at once with exit 0 and the lock rel
   CHECK(next.exit_code == 0);
 }
 
+TEST_CASE("watch: SIGINT ends it also when started in the background by a script") {
+  // sh starts `cmd &` with SIGINT ignored; watch mode still ends on it, as
+  // the signal is blocked and read from a signalfd.
+  Sandbox box;
+  box.copy_corpus();
+  const std::string sh = find_program("sh");
+  REQUIRE(!sh.empty());
+  Child script(sh, {"-c", "\"$0\" index --watch & echo $! > watch.pid; wait $!", RESDEX_BINARY}, box.dir());
+  const Clock::time_point start = Clock::now();
+  while (!fs::exists(box / "index/XAPIANDB") || !fs::exists(box / "watch.pid") ||
+         !contains(read_file(box / "watch.pid"), "\n")) {
+    REQUIRE_MESSAGE(seconds_since(start) < kPatience, "no index after " << kPatience << " s");
+    sleep_seconds(0.02);
+  }
+  sleep_seconds(0.3);
+  REQUIRE(::kill(std::stoi(read_file(box / "watch.pid")), SIGINT) == 0);
+  Run r = script.wait(kPatience);
+  CHECK(r.exit_code == 0);  // sh passes on the status of resdex
+  CHECK(contains(r.err, "stopped watching"));
+}
+
 TEST_CASE("watch: --json prints one report per applied batch") {
   Watching box({"--json", "--quiet"});
   fs::remove(box / "corpus/groups/becker.md");
