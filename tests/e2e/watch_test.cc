@@ -164,6 +164,9 @@ TEST_CASE("watch: SIGINT ends it also when started in the background by a script
 
 TEST_CASE("watch: --json prints one report per applied batch") {
   Watching box({"--json", "--quiet"});
+  Run second = box.resdex({"index", "--watch"});  // a second watcher is a second writer
+  CHECK(second.exit_code == 1);
+  CHECK(contains(second.err, "another process is updating the index"));
   fs::remove(box / "corpus/groups/becker.md");
   fs::remove(box / "corpus/groups/schmidt.md");
   until("two deletions", [&] { return box.search({"--limit", "100", ""}).at("total") == 7; });
