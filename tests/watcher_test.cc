@@ -65,16 +65,16 @@ TEST_CASE("watcher: a Markdown file written, renamed into place or deleted is a 
   StopLater never(10s);
 
   write(tmp.sub("corpus/groups/a.md"), "a2");
-  REQUIRE(watcher.wait(never.fd(), 50ms, 1000ms) == CorpusWatcher::Wait::kChanged);
+  REQUIRE(watcher.wait(never.fd(), 300ms, 5000ms) == CorpusWatcher::Wait::kChanged);
   CHECK(watcher.changed() == std::set<std::string>{tmp.sub("corpus/groups/a.md")});
 
   write(tmp.sub("corpus/groups/.b.md.swp"), "b");
   std::filesystem::rename(tmp.sub("corpus/groups/.b.md.swp"), tmp.sub("corpus/groups/b.md"));
-  REQUIRE(watcher.wait(never.fd(), 50ms, 1000ms) == CorpusWatcher::Wait::kChanged);
+  REQUIRE(watcher.wait(never.fd(), 300ms, 5000ms) == CorpusWatcher::Wait::kChanged);
   CHECK(watcher.changed() == std::set<std::string>{tmp.sub("corpus/groups/b.md")});
 
   std::filesystem::remove(tmp.sub("corpus/groups/a.md"));
-  REQUIRE(watcher.wait(never.fd(), 50ms, 1000ms) == CorpusWatcher::Wait::kChanged);
+  REQUIRE(watcher.wait(never.fd(), 300ms, 5000ms) == CorpusWatcher::Wait::kChanged);
   CHECK(watcher.changed() == std::set<std::string>{tmp.sub("corpus/groups/a.md")});
 }
 
@@ -85,12 +85,12 @@ TEST_CASE("watcher: new subdirectories are watched, and a burst is one batch") {
   StopLater never(10s);
 
   std::filesystem::create_directories(tmp.sub("corpus/new/deeper"));
-  REQUIRE(watcher.wait(never.fd(), 50ms, 1000ms) == CorpusWatcher::Wait::kChanged);
+  REQUIRE(watcher.wait(never.fd(), 300ms, 5000ms) == CorpusWatcher::Wait::kChanged);
   CHECK(watcher.changed().count(tmp.sub("corpus/new")));
 
   for (const char* name : {"x.md", "y.md", "z.md"}) write(tmp.sub("corpus/new/deeper/") + name, "text");
   write(tmp.sub("corpus/synonyms.txt"), "UQ = uncertainty quantification\n");
-  REQUIRE(watcher.wait(never.fd(), 200ms, 2000ms) == CorpusWatcher::Wait::kChanged);
+  REQUIRE(watcher.wait(never.fd(), 300ms, 5000ms) == CorpusWatcher::Wait::kChanged);
   CHECK(watcher.changed() == std::set<std::string>{tmp.sub("corpus/new/deeper/x.md"), tmp.sub("corpus/new/deeper/y.md"),
                                                    tmp.sub("corpus/new/deeper/z.md"), tmp.sub("corpus/synonyms.txt")});
 }
