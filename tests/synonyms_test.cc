@@ -84,6 +84,15 @@ TEST_CASE("synonyms: lines sharing a form join one group, and merge joins files 
   REQUIRE(s.groups().size() == 1);  // the long forms share their stems
   CHECK(forms(s, 0) == Forms{"pde", "partial differential equation", "pdes"});
 
+  // A line that bridges two earlier groups joins all three.
+  Synonyms bridged = parse("alpha = beta\ngamma = delta\nepsilon = zeta\nbeta = gamma = eta\n");
+  REQUIRE(bridged.groups().size() == 2);
+  CHECK(forms(bridged, 0) == Forms{"alpha", "beta", "gamma", "delta", "eta"});
+  CHECK(forms(bridged, 1) == Forms{"epsilon", "zeta"});
+  REQUIRE(bridged.find({"delta", "zeta"}).size() == 2);
+  CHECK(bridged.find({"delta", "zeta"})[0].group == 0);
+  CHECK(bridged.find({"delta", "zeta"})[1].group == 1);
+
   Synonyms other = parse("UQ = uncertainty quantification\nPDE = PDGL\n");
   s.merge(other);
   REQUIRE(s.groups().size() == 2);

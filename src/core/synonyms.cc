@@ -1,7 +1,6 @@
 #include "core/synonyms.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "core/schema.h"
 #include "core/text_normalizer.h"
@@ -40,52 +39,56 @@ std::string join(const Synonyms::Form& form) {
   return out;
 }
 
-// Union-find over group indexes.
-size_t root(std::vector<size_t>& parent, size_t i) {
-  while (parent[i] != i) i = parent[i] = parent[parent[i]];
-  return i;
-}
-
 }  // namespace
 
+Synonyms::Synonyms() : stem_(schema::kStemmer) {}
+
 std::string Synonyms::key(const Form& form) const {
-  Xapian::Stem stem(schema::kStemmer);
   std::string out;
   for (const std::string& w : form) {
     if (!out.empty()) out += ' ';
-    out += stem(w);
+    out += stem_(w);
   }
   return out;
 }
 
-// Appends `forms` as a group, then joins groups that share a form (by key)
-// and drops forms repeated within a group.
+// Adds `forms` as a group, joined with every group that shares a form with
+// it (by key); forms already in the group are dropped.
 void Synonyms::add_group(std::vector<Form> forms) {
-  std::vector<std::vector<Form>> all = std::move(groups_);
-  all.push_back(std::move(forms));
-  std::vector<size_t> parent(all.size());
-  std::iota(parent.begin(), parent.end(), 0);
-  std::map<std::string, size_t> first;
-  for (size_t g = 0; g < all.size(); ++g)
-    for (const Form& f : all[g]) {
-      auto [it, fresh] = first.emplace(key(f), g);
-      if (!fresh) parent[root(parent, g)] = root(parent, it->second);
+  std::vector<std::string> new_keys;
+  std::set<size_t> hit;
+  for (const Form& f : forms) {
+    new_keys.push_back(key(f));
+    auto it = by_key_.find(new_keys.back());
+    if (it != by_key_.end()) hit.insert(it->second);
+  }
+  size_t target = hit.empty() ? groups_.size() : *hit.begin();
+  if (hit.empty()) {
+    groups_.emplace_back();
+    keys_.emplace_back();
+  }
+  for (auto other = hit.rbegin(); other != hit.rend() && *other != target; ++other) {
+    for (size_t i = 0; i < groups_[*other].size(); ++i) {
+      groups_[target].push_back(std::move(groups_[*other][i]));
+      keys_[target].push_back(std::move(keys_[*other][i]));
     }
-  groups_.clear();
-  by_key_.clear();
-  longest_ = 0;
-  std::map<size_t, size_t> index;  // root -> position in groups_
-  for (size_t g = 0; g < all.size(); ++g) {
-    size_t r = root(parent, g);
-    auto [it, fresh] = index.emplace(r, groups_.size());
-    if (fresh) groups_.emplace_back();
-    for (Form& f : all[g]) {
-      std::string k = key(f);
-      if (by_key_.count(k)) continue;
-      by_key_.emplace(k, it->second);
-      longest_ = std::max(longest_, f.size());
-      groups_[it->second].push_back(std::move(f));
+  }
+  for (size_t i = 0; i < forms.size(); ++i) {
+    auto [it, fresh] = by_key_.emplace(new_keys[i], target);
+    if (!fresh) continue;
+    longest_ = std::max(longest_, forms[i].size());
+    groups_[target].push_back(std::move(forms[i]));
+    keys_[target].push_back(std::move(new_keys[i]));
+  }
+  if (hit.size() > 1) {
+    // Drop the groups merged into `target` and renumber.
+    for (auto other = hit.rbegin(); *other != target; ++other) {
+      groups_.erase(groups_.begin() + static_cast<long>(*other));
+      keys_.erase(keys_.begin() + static_cast<long>(*other));
     }
+    by_key_.clear();
+    for (size_t g = 0; g < keys_.size(); ++g)
+      for (const std::string& k : keys_[g]) by_key_.emplace(k, g);
   }
 }
 
@@ -196,9 +199,8 @@ Synonyms Synonyms::deserialize(std::string_view text) {
 std::vector<Synonyms::Match> Synonyms::find(const std::vector<std::string>& words) const {
   std::vector<Match> out;
   if (groups_.empty()) return out;
-  Xapian::Stem stem(schema::kStemmer);
   std::vector<std::string> stems;
-  for (const std::string& w : words) stems.push_back(stem(w));
+  for (const std::string& w : words) stems.push_back(stem_(w));
   size_t i = 0;
   while (i < stems.size()) {
     bool found = false;

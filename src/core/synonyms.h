@@ -39,6 +39,8 @@ class Synonyms {
   // A form: its folded words, in order.
   using Form = std::vector<std::string>;
 
+  Synonyms();
+
   // Parses a synonyms file. A bad line is reported in *errors as
   // path:line: reason and left out; the other lines still apply. A form
   // found on two lines joins their groups.
@@ -79,8 +81,10 @@ class Synonyms {
   void add_group(std::vector<Form> forms);
   std::string key(const Form& form) const;  // stems joined by ' '
 
+  Xapian::Stem stem_;
   std::vector<std::vector<Form>> groups_;
-  std::map<std::string, size_t> by_key_;  // key() of a form -> group
+  std::vector<std::vector<std::string>> keys_;  // key() of each form of groups_
+  std::map<std::string, size_t> by_key_;        // key() of a form -> group
   size_t longest_ = 0;                    // words in the longest form
 };
 
