@@ -4,11 +4,15 @@
 // index.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "e2e/http_client.h"
 #include "e2e/support.h"
 
 namespace e2e {
@@ -115,6 +119,34 @@ TEST_CASE("synonyms: every shard of a sharded index gets them, and --synonyms se
   CHECK(missing.exit_code == 1);
   CHECK(contains(missing.err, "synonyms file 'nonexistent.txt' does not exist"));
   CHECK(ids(box.search({"--index", "abstracts", "MCMC"})) == Ids{"a1"});
+}
+
+TEST_CASE("synonyms: a running resdex serve answers with the synonyms of the latest resdex index") {
+  Sandbox box;
+  box.copy_corpus();
+  write_file(box / "corpus/synonyms.txt", "MD = molecular dynamics\n");
+  box.index();
+  const int port = free_port();
+  std::unique_ptr<Child> server = box.start({"serve", "--port", std::to_string(port)});
+  const Clock::time_point start = Clock::now();
+  while (!accepts_connections(port)) {
+    REQUIRE_MESSAGE(!server->done(), "resdex serve ended early");
+    REQUIRE_MESSAGE(seconds_since(start) < 10, "resdex serve not listening after 10 s");
+    sleep_seconds(0.02);
+  }
+  auto total = [&](const std::string& q) {
+    HttpReply r = http_get(port, "/api/search?q=" + q);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body).at("total").get<int>();
+  };
+  CHECK(total("MD") == 1);
+  CHECK(total("EW") == 0);
+  write_file(box / "corpus/synonyms.txt", "EW = early warning\n");
+  box.index();
+  CHECK(total("EW") == 1);
+  CHECK(total("MD") == 0);
+  REQUIRE(::kill(server->pid(), SIGTERM) == 0);
+  CHECK(server->wait(30).exit_code == 0);
 }
 
 }  // namespace
