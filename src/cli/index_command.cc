@@ -1,13 +1,20 @@
 // resdex index: build or update the index from the corpus.
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "core/file_system.h"
+#include "core/error.h"
 #include "core/indexer.h"
+#include "core/watcher.h"
 #include "output/result_printer.h"
 
 namespace resdex::cli {
@@ -48,6 +55,85 @@ class ProgressLine {
   bool drawn_ = false;
 };
 
+void print_failures(const std::vector<ReadError>& failed) {
+  for (const ReadError& e : failed) {
+    if (e.line > 0)
+      fmt::print(stderr, "{}:{}: {}\n", e.path, e.line, e.reason);
+    else
+      fmt::print(stderr, "{}: {}\n", e.path, e.reason);
+  }
+}
+
+// --watch: the first pass reported as a plain run, then one report per
+// applied batch (JSON on stdout with --json, else a line on stderr), until
+// SIGINT or SIGTERM.
+int watch(const IndexOptions& options, bool json, bool quiet) {
+  // Blocked before anything else, so that a signal at any moment is read
+  // from the signalfd instead of killing the process mid-commit. (Linux
+  // queues a blocked signal even when its action is "ignore", as for
+  // SIGINT in a command a script starts with '&'.)
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  if (::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0)
+    throw Error(Error::Kind::kIo, "cannot block SIGINT and SIGTERM for --watch");
+  int stop_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (stop_fd < 0)
+    throw Error(Error::Kind::kIo, std::string("cannot set up --watch (signalfd: ") + std::strerror(errno) + ")");
+
+  using Failure = std::tuple<std::string, int, std::string>;
+  std::set<Failure> reported;  // failures of the last pass, not repeated
+  WatchOptions watch_options;
+  watch_options.stop_fd = stop_fd;
+  auto on_pass = [&](const WatchPass& pass) {
+    const IndexReport& r = pass.report;
+    std::set<Failure> now;
+    std::vector<ReadError> fresh;
+    for (const ReadError& e : r.failed) {
+      Failure f{e.path, e.line, e.reason};
+      if (!reported.count(f) || pass.first) fresh.push_back(e);
+      now.insert(std::move(f));
+    }
+    reported = std::move(now);
+    if (pass.first) {
+      if (!r.rebuild_reason.empty() && !quiet) fmt::print(stderr, "resdex: {}\n", r.rebuild_reason);
+      print_failures(fresh);
+      if (json)
+        make_json_printer(stdout)->index_report(r);
+      else if (!quiet)
+        make_text_printer(stdout, TextStyle{})->index_report(r);
+      std::fflush(stdout);
+      if (!quiet) fmt::print(stderr, "resdex: watching the corpus for changes (Ctrl-C to stop)\n");
+      return;
+    }
+    print_failures(fresh);
+    if (json) {
+      make_json_printer(stdout)->index_report(r);
+      std::fflush(stdout);
+    } else if (!quiet && (r.added || r.updated || r.removed || r.synonyms_changed || !fresh.empty())) {
+      std::string line = fmt::format("resdex: applied {} added, {} updated, {} removed", r.added, r.updated, r.removed);
+      if (r.synonyms_changed)
+        line += fmt::format(", synonyms updated ({} {})", r.synonym_groups, r.synonym_groups == 1 ? "group" : "groups");
+      if (!r.failed.empty()) line += fmt::format(", {} failed", r.failed.size());
+      fmt::print(stderr, "{}; {} documents in the index; {} ms after the first change\n", line, r.documents,
+                 pass.latency.count());
+    }
+    std::fflush(stderr);
+  };
+  auto on_error = [](const Error& e) {
+    fmt::print(stderr, "resdex: {} (still watching)\n", e.what());
+    std::fflush(stderr);
+  };
+  DiskFileSystem fs;
+  g_index_being_written = options.index_dir;
+  watch_index(options, watch_options, fs, on_pass, on_error);
+  g_index_being_written.clear();
+  ::close(stop_fd);
+  if (!quiet) fmt::print(stderr, "resdex: stopped watching; the index is consistent\n");
+  return kExitOk;
+}
+
 }  // namespace
 
 Runner add_index_command(CLI::App& app) {
@@ -56,6 +142,7 @@ Runner add_index_command(CLI::App& app) {
     std::vector<std::string> corpus;
     bool json = false;
     bool quiet = false;
+    bool watch = false;
     double wait_timeout = 3600;
   };
   auto args = std::make_shared<Args>();
@@ -67,6 +154,10 @@ Runner add_index_command(CLI::App& app) {
   cmd->add_option("--index", args->options.index_dir, "Index directory")
       ->type_name("DIR")
       ->capture_default_str();
+  cmd->add_option("--synonyms", args->options.synonyms_paths,
+                  "Synonyms file stored in the index (repeatable; default: synonyms.txt at the top "
+                  "of each corpus directory)")
+      ->type_name("FILE");
   cmd->add_flag("--rebuild", args->options.rebuild,
                 "Build a fresh index and swap it in, instead of updating the current one");
   cmd->add_option("--shards", args->options.shards,
@@ -84,6 +175,9 @@ Runner add_index_command(CLI::App& app) {
       ->type_name("SECONDS")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  cmd->add_flag("--watch", args->watch,
+                "After indexing, keep running and apply each change under the corpus within about "
+                "a second, until SIGINT or SIGTERM");
   cmd->add_flag("--json", args->json, "Print the summary as one JSON object");
   cmd->add_flag("-q,--quiet", args->quiet, "Print no summary; problems still go to stderr");
   cmd->footer(
@@ -92,10 +186,15 @@ Runner add_index_command(CLI::App& app) {
       "path:line: reason, its last good version stays searchable, and the exit code is 1.\n"
       "A run that is killed or fails (a full disk) leaves the index as it was. A second\n"
       "run on the same index is refused (exit 1) unless given --wait.\n\n"
+      "--watch keeps the index in line with the corpus: each edit, addition, deletion or\n"
+      "rename of a *.md file (and the synonyms file) is applied in one atomic commit within\n"
+      "about a second and reported on stderr (with --json, one JSON object per batch on\n"
+      "stdout). The writer lock is held meanwhile. SIGINT or SIGTERM ends it (exit 0).\n\n"
       "Examples:\n"
       "  resdex index\n"
       "  resdex index --corpus corpus --index /tmp/idx --json\n"
       "  resdex index --rebuild\n"
+      "  resdex index --watch\n"
       "  resdex index --corpus abstracts.jsonl.gz --index abstracts\n"
       "  zcat part-*.jsonl.gz | resdex index --corpus - --index abstracts --shards 4");
 
@@ -108,18 +207,14 @@ Runner add_index_command(CLI::App& app) {
       auto line = std::make_shared<ProgressLine>();
       args->options.progress = [line](const IndexProgress& p) { (*line)(p); };
     }
+    if (args->watch) return watch(args->options, args->json, args->quiet);
     DiskFileSystem fs;
     g_index_being_written = args->options.index_dir;
     IndexReport report = update_index(args->options, fs);
     g_index_being_written.clear();
     if (!report.rebuild_reason.empty() && !args->quiet)
       fmt::print(stderr, "resdex: {}\n", report.rebuild_reason);
-    for (const ReadError& e : report.failed) {
-      if (e.line > 0)
-        fmt::print(stderr, "{}:{}: {}\n", e.path, e.line, e.reason);
-      else
-        fmt::print(stderr, "{}: {}\n", e.path, e.reason);
-    }
+    print_failures(report.failed);
     if (args->json)
       make_json_printer(stdout)->index_report(report);
     else if (!args->quiet)

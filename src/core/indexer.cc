@@ -21,6 +21,7 @@
 #include "core/file_system.h"
 #include "core/index_location.h"
 #include "core/schema.h"
+#include "core/synonyms.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -130,7 +131,8 @@ class CorpusPass {
 // crash in between leaves some shards updated: the next run finishes the
 // job, since it compares every document's hash again.
 void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOptions& options,
-                       const FileSystem& fs, IndexReport& report) {
+                       const FileSystem& fs, const std::optional<std::string>& synonyms,
+                       IndexReport& report) {
   TextNormalizer norm;
   std::unordered_map<std::string, Indexed> state;
   for (size_t i = 0; i < dbs.size(); ++i) read_state(dbs[i], i, &state);
@@ -180,6 +182,10 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
     for (size_t i = 0; i < dbs.size(); ++i) {
       spelling[i].apply(dbs[i]);
       dbs[i].set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
+      if (synonyms && dbs[i].get_metadata(schema::kSynonymsKey) != *synonyms) {
+        dbs[i].set_metadata(schema::kSynonymsKey, *synonyms);
+        report.synonyms_changed = true;
+      }
     }
     for (auto& db : dbs) {
       db.commit_transaction();
@@ -195,6 +201,7 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
     throw;
   }
   for (auto& db : dbs) report.documents += db.get_doccount();
+  report.synonym_groups = Synonyms::deserialize(dbs[0].get_metadata(schema::kSynonymsKey)).groups().size();
 }
 
 // A bounded queue of sources from the corpus walk to the shard writers.
@@ -243,6 +250,7 @@ class EntryQueue {
 // One writer thread's shard of a new generation.
 struct ShardWriter {
   std::string path;
+  std::string synonyms;  // Synonyms::serialize()
   std::optional<Xapian::WritableDatabase> db;
   size_t added = 0;
   std::vector<ReadError> failed;
@@ -271,6 +279,7 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
     }
     spelling.apply(*shard.db);
     shard.db->set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
+    shard.db->set_metadata(schema::kSynonymsKey, shard.synonyms);
     shard.db->commit();
   } catch (...) {
     shard.error = std::current_exception();
@@ -330,9 +339,20 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
 // on the calling thread. Documents whose sources fail now are copied from
 // `previous` when it is given.
 void build_generation(const std::string& path, const IndexOptions& options, const FileSystem& fs,
-                      const Xapian::Database* previous, unsigned out_shards, IndexReport& report) {
+                      const Xapian::Database* previous, unsigned out_shards,
+                      const std::optional<std::string>& synonyms, IndexReport& report) {
   TextNormalizer norm;
   CorpusPass pass(fs, norm, report);
+
+  // Synonyms that could not be read now stay as `previous` had them.
+  std::string old_synonyms;
+  try {
+    if (previous) old_synonyms = previous->get_metadata(schema::kSynonymsKey);
+  } catch (const Xapian::Error&) {
+  }
+  const std::string new_synonyms = synonyms ? *synonyms : old_synonyms;
+  report.synonyms_changed = new_synonyms != old_synonyms;
+  report.synonym_groups = Synonyms::deserialize(new_synonyms).groups().size();
 
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   threads = std::clamp(threads, 1u, 16u);
@@ -352,6 +372,7 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   setenv("XAPIAN_FLUSH_THRESHOLD", "500", 0);
   for (unsigned i = 0; i < threads; ++i) {
     shards[i].path = shard_dir + "/" + std::to_string(i);
+    shards[i].synonyms = new_synonyms;
     shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE);
   }
 
@@ -414,11 +435,38 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   report.documents = Xapian::Database(path).get_doccount();
 }
 
+// The synonyms of options' files, merged and serialized; nullopt when one
+// cannot be read (the index keeps the synonyms it has). Bad lines go to
+// report.failed.
+std::optional<std::string> read_synonyms(const IndexOptions& options, const FileSystem& fs,
+                                         IndexReport& report) {
+  TextNormalizer norm;
+  Synonyms all;
+  bool readable = true;
+  for (const std::string& path : synonyms_paths(options)) {
+    if (fs.stat(path) != FileSystem::Kind::kFile) {
+      if (options.synonyms_paths.empty()) continue;  // a corpus without one
+      throw Error(Error::Kind::kNotFound, "synonyms file '" + path + "' does not exist");
+    }
+    std::string text;
+    std::string why = fs.read_file(path, &text);
+    if (!why.empty()) {
+      report.failed.push_back({path, 0, "cannot read file: " + why});
+      readable = false;
+      continue;
+    }
+    all.merge(Synonyms::parse(text, path, norm, &report.failed));
+  }
+  if (!readable) return std::nullopt;
+  return all.serialize();
+}
+
 IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   IndexLocation location(options.index_dir);
   // Held to the end, before the stub is read: see IndexLocation.
-  WriterLock lock = location.lock_for_writing();
+  WriterLock lock = options.lock_held ? WriterLock() : location.lock_for_writing();
   IndexReport report;
+  const std::optional<std::string> synonyms = read_synonyms(options, fs, report);
 
   std::string current = location.current();
   if (current.empty() && location.exists() && !options.rebuild)
@@ -456,7 +504,7 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
   }
 
   if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
-    update_generation(current_dbs, options, fs, report);
+    update_generation(current_dbs, options, fs, synonyms, report);
     for (auto& db : current_dbs) db.close();
     // What a killed rebuild left behind.
     location.remove_stale();
@@ -474,7 +522,7 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
     for (auto& db : current_dbs) previous->add_database(db);
   }
   try {
-    build_generation(next, options, fs, previous ? &*previous : nullptr, shards, report);
+    build_generation(next, options, fs, previous ? &*previous : nullptr, shards, synonyms, report);
     location.switch_to(next);
   } catch (...) {
     // The stub still names the current generation: drop the unfinished
@@ -550,6 +598,21 @@ IndexReport run_waiting(const IndexOptions& options, const FileSystem& fs) {
 }
 
 }  // namespace
+
+std::vector<std::string> synonyms_paths(const IndexOptions& options) {
+  if (!options.synonyms_paths.empty()) return options.synonyms_paths;
+  std::vector<std::string> out;
+  for (const std::string& root : options.corpus_paths) {
+    // A directory, or a root that does not exist (the run then fails);
+    // not a single file.
+    if (is_jsonl_path(root) || (root.size() > 3 && root.compare(root.size() - 3, 3, ".md") == 0))
+      continue;
+    std::string dir = root;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    out.push_back(dir + "/" + schema::kSynonymsFile);
+  }
+  return out;
+}
 
 IndexReport update_index(const IndexOptions& options, const FileSystem& fs) {
   try {

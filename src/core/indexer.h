@@ -40,8 +40,15 @@ struct IndexOptions {
   // Error(kLocked) at once.
   bool wait = false;
   std::chrono::milliseconds wait_timeout = std::chrono::hours(1);
-  // Called from the corpus walk now and then; may be empty.
+  // Called from the corpus walk now and then; may be empty. An exception
+  // it throws ends the run with the index as it was.
   std::function<void(const IndexProgress&)> progress;
+  // Synonyms files (see synonyms.h), stored in the index. Empty: the
+  // synonyms.txt at the top of each corpus directory, where there is one.
+  std::vector<std::string> synonyms_paths;
+  // The caller already holds the writer lock of index_dir
+  // (IndexLocation::lock_for_writing), as watch mode does between runs.
+  bool lock_held = false;
 };
 
 struct IndexReport {
@@ -52,6 +59,8 @@ struct IndexReport {
   std::vector<ReadError> failed;  // the index keeps these documents' last good version
   size_t documents = 0;           // in the index after the run
   bool rebuilt = false;
+  bool synonyms_changed = false;  // the stored synonym groups changed
+  size_t synonym_groups = 0;      // in the index after the run
   std::string rebuild_reason;     // set when resdex chose to rebuild by itself
 };
 
@@ -63,6 +72,13 @@ struct IndexReport {
 // options.wait_timeout with options.wait), Error(kNotFound) for a missing
 // corpus path, Error(kIo) / Error(kCorrupt) when the index cannot be
 // written or read (a full disk is an Error(kIo) saying so).
+// A synonyms file with a bad line is listed in IndexReport::failed
+// (path:line: reason) and its other lines are stored; one that cannot be
+// read leaves the stored synonyms as they were.
 IndexReport update_index(const IndexOptions& options, const FileSystem& fs);
+
+// The synonyms files a run reads: options.synonyms_paths, or else
+// <dir>/synonyms.txt for each corpus directory, whether it exists or not.
+std::vector<std::string> synonyms_paths(const IndexOptions& options);
 
 }  // namespace resdex

@@ -25,6 +25,14 @@ namespace schema {
 inline constexpr int kVersion = 3;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
+// Index metadata holding the synonym groups (Synonyms::serialize), set on
+// every shard by `resdex index` from the synonyms files; absent or "" when
+// there are none.
+inline constexpr const char* kSynonymsKey = "resdex.synonyms";
+
+// The synonyms file `resdex index` reads at the top of a corpus directory.
+inline constexpr const char* kSynonymsFile = "synonyms.txt";
+
 // The Snowball stemmer applied to indexed words and to query words.
 inline constexpr const char* kStemmer = "english";
 

@@ -13,6 +13,7 @@
 #include "core/schema.h"
 #include "core/snippet.h"
 #include "core/stopwords.h"
+#include "core/synonyms.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -179,6 +180,10 @@ std::string restore_wildcards(std::string q) {
   return q;
 }
 
+// Runs of query words that are forms of a synonym group reach the parser
+// as `<kSynonymField>:group` (rewrite_synonyms).
+constexpr const char* kSynonymField = "resdexsynonym";
+
 bool blank(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -226,6 +231,8 @@ struct Searcher::Impl {
   std::string stub;  // the stub's text when `db` was opened
   TextNormalizer norm;
   RankingOptions ranking;
+  Synonyms synonyms;                  // as stored in the index
+  std::set<std::string> synonym_terms;  // terms the synonyms of a query added
 
   Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) { reopen(); }
 
@@ -236,6 +243,17 @@ struct Searcher::Impl {
   void reopen() {
     db = location.open_reader(&stub);
     facet_mode = FacetCounter::Mode::kLocal;
+    load_synonyms();
+  }
+
+  // The synonyms stored in the index; none when they cannot be read (the
+  // search itself then says what is wrong).
+  void load_synonyms() {
+    try {
+      synonyms = Synonyms::deserialize(db.get_metadata(schema::kSynonymsKey));
+    } catch (const Xapian::Error&) {
+      synonyms = Synonyms();
+    }
   }
 
   // Whether a writer has pointed the stub at another generation since `db`
@@ -253,6 +271,7 @@ struct Searcher::Impl {
       qp.add_prefix(std::string(kWildcardField) + f.name, (new WildcardProcessor(db, f.prefix))->release());
     }
     qp.add_prefix(kWildcardField, (new WildcardProcessor(db, ""))->release());
+    qp.add_prefix(kSynonymField, (new SynonymProcessor(db, synonyms, &synonym_terms))->release());
     for (const schema::BooleanField& f : schema::kBooleanFields)
       qp.add_boolean_prefix(f.name, (new BooleanFieldProcessor(f.prefix, norm))->release());
     return qp;
@@ -271,9 +290,10 @@ struct Searcher::Impl {
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
                           Xapian::QueryParser::FLAG_PURE_NOT;
     const std::string rewritten = rewrite_wildcards(folded);
+    synonym_terms.clear();
     Xapian::Query query;
     try {
-      query = qp.parse_query(rewritten, full);
+      query = qp.parse_query(rewrite_synonyms(rewritten, synonyms, norm, kSynonymField), full);
     } catch (const Xapian::QueryParserError&) {
       // Operators that do not add up: no suggestion, plain words.
       return plain_words(text);
@@ -284,7 +304,7 @@ struct Searcher::Impl {
     // So ask for one only when some term of the query matches nothing.
     bool unmatched = false;
     for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
-      if (!db.term_exists(*t)) unmatched = true;
+      if (!synonym_terms.count(*t) && !db.term_exists(*t)) unmatched = true;
     if (unmatched) {
       Xapian::QueryParser speller = make_parser();
       speller.parse_query(rewritten, full | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
@@ -308,6 +328,11 @@ struct Searcher::Impl {
     if (wqf.empty()) wqf = std::move(stopped);
     std::vector<Xapian::Query> words;
     for (const auto& [term, n] : wqf) words.emplace_back(term, n);
+    if (!synonyms.empty()) {
+      std::vector<std::string> all;
+      for (const Token& t : norm.tokenize(text)) all.push_back(t.folded);
+      for (const Synonyms::Match& m : synonyms.find(all)) words.push_back(synonyms.query(db, m.group));
+    }
     Xapian::Query bag(Xapian::Query::OP_OR, words.begin(), words.end());
     if (ranking.title_weight > 0) {
       std::vector<Xapian::Query> titles;
@@ -547,8 +572,12 @@ SearchResult Searcher::similar(const std::string& id, const SearchOptions& optio
 
 void Searcher::refresh() {
   impl_->with_retries("reopen", [&] {
-    if (impl_->switched()) impl_->reopen();
-    else impl_->db.reopen();
+    if (impl_->switched()) {
+      impl_->reopen();
+    } else {
+      impl_->db.reopen();
+      impl_->load_synonyms();
+    }
   });
 }
 

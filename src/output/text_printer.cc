@@ -71,6 +71,8 @@ class TextPrinter : public ResultPrinter {
     fmt::print(out_, "{}: {} added, {} updated, {} removed, {} unchanged", r.rebuilt ? "rebuilt" : "indexed",
                r.added, r.updated, r.removed, r.unchanged);
     if (!r.failed.empty()) fmt::print(out_, ", {} failed", r.failed.size());
+    if (r.synonyms_changed)
+      fmt::print(out_, ", synonyms updated ({} {})", r.synonym_groups, r.synonym_groups == 1 ? "group" : "groups");
     fmt::print(out_, "; {} {} in the index\n", r.documents, r.documents == 1 ? "document" : "documents");
   }
 

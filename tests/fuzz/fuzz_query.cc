@@ -1,9 +1,9 @@
 // libFuzzer target: the input is a search query. A small index is built
 // once per process (Markdown documents in a MemoryFileSystem, the index in
-// a temporary directory), then each input is searched in both syntaxes, by
-// a default Searcher and by one with every ranking feature on. A search
-// either returns results whose snippets and highlights are well-formed or
-// throws Error(kUsage); nothing else.
+// a temporary directory, with a synonyms file), then each input is searched
+// in both syntaxes, by a default Searcher and by one with every ranking
+// feature on. A search either returns results whose snippets and
+// highlights are well-formed or throws Error(kUsage); nothing else.
 #include <stdlib.h>
 
 #include <cstddef>
@@ -71,6 +71,10 @@ struct Index {
     fs.write("corpus/courses/seminar.md",
              md("course", "Seminar on Inverse Problems", "", "", "",
                 "A weekly seminar: inverse problems, epidemics, optimizing pipelines."));
+    // Synonyms, so that queries go through their rewriting and expansion.
+    fs.write("corpus/synonyms.txt",
+             "ML = machine learning\nXAI = explainable AI\nAI = artificial intelligence\n"
+             "IP = inverse problems = inverse problem\nQC = quantum computing\nZH = Zürich\n");
     resdex::IndexOptions options;
     options.corpus_paths = {"corpus"};
     options.index_dir = dir + "/index";

@@ -47,8 +47,8 @@ _resdex_option_value()
             COMPREPLY=( $(compgen -d -- "$cur")
                         $(compgen -f -X '!*.jsonl' -- "$cur") )
             ;;
-        --qrels|--run)
-            # Judgments and TREC runs: any file.
+        --qrels|--run|--synonyms)
+            # Judgments, TREC runs and synonyms files: any file.
             compopt -o filenames 2>/dev/null
             COMPREPLY=( $(compgen -f -- "$cur") )
             ;;
@@ -104,7 +104,7 @@ _resdex()
     ranking_opts+=' --stopwords --proximity-weight --proximity-window'
     ranking_opts+=' --feedback-docs --feedback-terms --feedback-weight'
     local index_opts='--corpus --index --rebuild --shards --threads --wait --wait-timeout'
-    index_opts+=' --json --quiet -q --help -h'
+    index_opts+=' --synonyms --watch --json --quiet -q --help -h'
     local search_opts='--index --institution --area --type --limit --offset --json --color'
     search_opts+=' --no-facets --no-snippets --facet-limit'
     search_opts+=" --batch --format --syntax --tag $ranking_opts --help -h"
@@ -117,7 +117,7 @@ _resdex()
     # Options that take a value (the next word is not the subcommand).
     local value_opts='--corpus --index --institution --area --type --limit --offset --color'
     value_opts+=' --shards --threads --wait-timeout --facet-limit --batch --format --syntax --tag'
-    value_opts+=' --queries --qrels --run --depth --port --bind'
+    value_opts+=' --queries --qrels --run --depth --port --bind --synonyms'
     value_opts+=" ${ranking_opts/ --stopwords/}"
 
     # --option=value: complete the value part.  With '=' in COMP_WORDBREAKS
