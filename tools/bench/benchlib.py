@@ -24,6 +24,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -405,3 +406,56 @@ if __name__ == "__main__":
     else:
         print(__doc__)
         sys.exit(2)
+
+
+def resdex_machine_info(resdex):
+    """machine_info() plus what identifies the resdex binary under test."""
+    info = machine_info()
+    info.update({"resdex": resdex, "resdex_version": tool_version([resdex, "--version"]),
+                 "resdex_build_type": resdex_build_type(resdex)})
+    return info
+
+
+def in_scratch_dir(prefix, args, resdex, info, body):
+    """Runs body(resdex_copy, tmp) in a new scratch dir (under args.tmpdir)
+    holding a private copy of the resdex binary (see snapshot_binary), whose
+    details go into info; removes the dir afterwards unless args.keep."""
+    tmp = tempfile.mkdtemp(prefix=prefix, dir=args.tmpdir)
+    try:
+        copy, snap = snapshot_binary(resdex, tmp)
+        info.update(snap)
+        return body(copy, tmp)
+    finally:
+        if args.keep:
+            log("scratch dir kept: %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_machine(title, m):
+    """The first lines of a report: what ran, where and on which binary."""
+    print("%s, %s" % (title, m["date"]))
+    print("machine: %s cores, %s MB RAM, %s; load average %.2f at start, %.2f at end"
+          % (m["nproc"], m.get("mem_total_mb", "?"), m.get("cpu", "?"),
+             m["loadavg_at_start"][0], m["loadavg_at_end"][0]))
+    print("resdex binary: %s, built %s, sha256 %s… (a private copy is timed)"
+          % (m["resdex"], m["binary_mtime"], m["binary_sha256"]))
+
+
+def print_problems(problems):
+    if problems:
+        print()
+        print("PROBLEMS:")
+        for p in problems:
+            print("  " + p)
+
+
+def run_main(name, main):
+    """sys.exit(main(argv)), with a BenchError as `name: message`, exit 2."""
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as e:
+        print("%s: %s" % (name, e), file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -33,7 +33,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
@@ -106,22 +105,12 @@ def main(argv):
         bl.require_executable("zcat", "It comes with gzip.")
     cat = bl.require_executable("cat", "It comes with coreutils.")
 
-    info = bl.machine_info()
-    info.update({"resdex": resdex, "resdex_version": bl.tool_version([resdex, "--version"]),
-                 "resdex_build_type": bl.resdex_build_type(resdex)})
+    info = bl.resdex_machine_info(resdex)
     if scriptindex:
         info["scriptindex_version"] = bl.tool_version([scriptindex, "--version"])
 
-    tmp = tempfile.mkdtemp(prefix="resdex-index-bench-", dir=args.tmpdir)
-    try:
-        resdex, snap = bl.snapshot_binary(resdex, tmp)
-        info.update(snap)
-        return run(args, inputs, gz_inputs, resdex, scriptindex, cat, info, tmp)
-    finally:
-        if args.keep:
-            bl.log("scratch dir kept: %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return bl.in_scratch_dir("resdex-index-bench-", args, resdex, info,
+                             lambda resdex, tmp: run(args, inputs, gz_inputs, resdex, scriptindex, cat, info, tmp))
 
 
 def run(args, inputs, gz_inputs, resdex, scriptindex, cat, info, tmp):
@@ -305,12 +294,7 @@ def run(args, inputs, gz_inputs, resdex, scriptindex, cat, info, tmp):
 
 def print_report(result):
     m, c = result["machine"], result["corpus"]
-    print("Indexing benchmark, %s" % m["date"])
-    print("machine: %s cores, %s MB RAM, %s; load average %.2f at start, %.2f at end"
-          % (m["nproc"], m.get("mem_total_mb", "?"), m.get("cpu", "?"),
-             m["loadavg_at_start"][0], m["loadavg_at_end"][0]))
-    print("resdex binary: %s, built %s, sha256 %s… (a private copy is timed)"
-          % (m["resdex"], m["binary_mtime"], m["binary_sha256"]))
+    bl.print_machine("Indexing benchmark", m)
     print("resdex: %s (%s build)  %s  SQLite %s"
           % (m["resdex_version"], m["resdex_build_type"], m.get("scriptindex_version", ""),
              m["sqlite"]))
@@ -339,18 +323,8 @@ def print_report(result):
         f = result["figures"].get(key)
         if f and f.get("summary"):
             print("%s summary: %s" % (key, json.dumps(f["summary"])))
-    if result["problems"]:
-        print()
-        print("PROBLEMS:")
-        for p in result["problems"]:
-            print("  " + p)
+    bl.print_problems(result["problems"])
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except bl.BenchError as e:
-        print("index_bench: %s" % e, file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    bl.run_main("index_bench", main)

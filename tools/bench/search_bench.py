@@ -36,10 +36,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
@@ -264,20 +262,10 @@ def main(argv):
     for d, what in ((args.index, "--index"), (args.xapian_db, "--xapian-db")):
         if d and not os.path.isdir(d):
             raise bl.BenchError("%s %s: no such directory" % (what, d))
-    info = bl.machine_info()
-    info.update({"resdex": resdex, "resdex_version": bl.tool_version([resdex, "--version"]),
-                 "resdex_build_type": bl.resdex_build_type(resdex),
-                 "quest_version": bl.tool_version([quest, "--version"])})
-    tmp = tempfile.mkdtemp(prefix="resdex-search-bench-", dir=args.tmpdir)
-    try:
-        resdex, snap = bl.snapshot_binary(resdex, tmp)
-        info.update(snap)
-        return run(args, queries, resdex, quest, info, tmp)
-    finally:
-        if args.keep:
-            bl.log("scratch dir kept: %s" % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    info = bl.resdex_machine_info(resdex)
+    info["quest_version"] = bl.tool_version([quest, "--version"])
+    return bl.in_scratch_dir("resdex-search-bench-", args, resdex, info,
+                             lambda resdex, tmp: run(args, queries, resdex, quest, info, tmp))
 
 
 def run(args, queries, resdex, quest, info, tmp):
@@ -374,12 +362,7 @@ def run(args, queries, resdex, quest, info, tmp):
 
 def print_report(result, names):
     m = result["machine"]
-    print("Search benchmark, %s" % m["date"])
-    print("machine: %s cores, %s MB RAM, %s; load average %.2f at start, %.2f at end"
-          % (m["nproc"], m.get("mem_total_mb", "?"), m.get("cpu", "?"),
-             m["loadavg_at_start"][0], m["loadavg_at_end"][0]))
-    print("resdex binary: %s, built %s, sha256 %s… (a private copy is timed)"
-          % (m["resdex"], m["binary_mtime"], m["binary_sha256"]))
+    bl.print_machine("Search benchmark", m)
     print("resdex: %s (%s build)  %s" % (m["resdex_version"], m["resdex_build_type"],
                                           m["quest_version"]))
     if result["built"]:
@@ -441,18 +424,8 @@ def print_report(result, names):
                      f["marginal_ms_p99"], f["one_query_batch_ms_median"], f["output_lines"],
                      f["distinct_query_ids_in_output"]))
         print("  " + b["note"])
-    if result["problems"]:
-        print()
-        print("PROBLEMS:")
-        for p in result["problems"]:
-            print("  " + p)
+    bl.print_problems(result["problems"])
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except bl.BenchError as e:
-        print("search_bench: %s" % e, file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    bl.run_main("search_bench", main)
