@@ -105,30 +105,32 @@ static void maybe_wait(const char* path) {
   usleep(static_cast<useconds_t>((ms ? atoi(ms) : 1000) * 1000));
 }
 
-int open(const char* path, int flags, ...) {
-  static auto next = real<int (*)(const char*, int, ...)>("open");
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
+using OpenFn = int (*)(const char*, int, ...);
+
+// open() and open64() after maybe_wait(); `ap` holds the mode, which
+// follows `flags` only with O_CREAT or O_TMPFILE.
+static int open_with(OpenFn next, const char* path, int flags, va_list ap) {
+  const mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? static_cast<mode_t>(va_arg(ap, int)) : 0;
   maybe_wait(path);
   return next(path, flags, mode);
 }
 
+int open(const char* path, int flags, ...) {
+  static auto next = real<OpenFn>("open");
+  va_list ap;
+  va_start(ap, flags);
+  const int fd = open_with(next, path, flags, ap);
+  va_end(ap);
+  return fd;
+}
+
 int open64(const char* path, int flags, ...) {
-  static auto next = real<int (*)(const char*, int, ...)>("open64");
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  maybe_wait(path);
-  return next(path, flags, mode);
+  static auto next = real<OpenFn>("open64");
+  va_list ap;
+  va_start(ap, flags);
+  const int fd = open_with(next, path, flags, ap);
+  va_end(ap);
+  return fd;
 }
 
 int fsync(int fd) {
