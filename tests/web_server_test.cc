@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -135,6 +137,19 @@ TEST_CASE("web_server: each request sees the index as last committed") {
                                          .str());
   f.index();
   CHECK(json::parse(server.respond("/api/search", {{"q", "zebrafish"}}).body)["total"] == 1);
+}
+
+TEST_CASE("web_server: an index removed while serving gets 503 with the reason, and serves again once rebuilt") {
+  Fixture f;
+  Server server(f.options());
+  REQUIRE(server.respond("/api/search", {{"q", "uncertainty"}}).status == 200);
+  std::filesystem::remove_all(f.io.index_dir);
+  Response api = server.respond("/api/search", {{"q", "uncertainty"}});
+  CHECK(api.status == 503);
+  CHECK(has(json::parse(api.body)["error"].get<std::string>(), "no index at"));
+  CHECK(server.respond("/", {{"q", "uncertainty"}}).status == 503);
+  f.index();
+  CHECK(server.respond("/api/search", {{"q", "uncertainty"}}).status == 200);
 }
 
 TEST_CASE("web_server: a missing index is refused when the server is made") {

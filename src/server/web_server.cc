@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,7 +43,13 @@ class SearcherPool {
     std::unique_ptr<Searcher> searcher_;
   };
 
-  // A searcher that sees the index as last committed.
+  // The index cannot be opened or read (removed, damaged, a remote shard
+  // down): the server's fault, not the request's, so 503 rather than 404.
+  struct Unavailable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+
+  // A searcher that sees the index as last committed. Throws Unavailable.
   Lease take() {
     std::unique_ptr<Searcher> s;
     {
@@ -52,8 +59,13 @@ class SearcherPool {
         idle_.pop_back();
       }
     }
-    if (s) s->refresh();
-    else s = std::make_unique<Searcher>(dir_);
+    try {
+      if (s) s->refresh();
+      else s = std::make_unique<Searcher>(dir_);
+    } catch (const Error& e) {
+      if (e.kind() == Error::Kind::kUsage) throw;
+      throw Unavailable(e.what());
+    }
     return Lease(*this, std::move(s));
   }
 
@@ -199,6 +211,8 @@ Response Server::respond(const std::string& path, const Params& params) {
     if (path == "/") return impl_->page(params);
     if (path == "/doc") return impl_->document(params);
     return api ? json_error(404, "no such path: " + path) : Response{404, kHtml, error_page(404, "No such page.")};
+  } catch (const SearcherPool::Unavailable& e) {
+    return api ? json_error(503, e.what()) : Response{503, kHtml, error_page(503, e.what())};
   } catch (const Error& e) {
     int status = status_of(e);
     return api ? json_error(status, e.what()) : Response{status, kHtml, error_page(status, e.what())};
