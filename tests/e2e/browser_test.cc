@@ -295,12 +295,7 @@ TEST_CASE("browser: headless Chromium searches, clicks a facet, and the screensh
   IndexedFixture box;
   const int port = free_port();
   std::unique_ptr<Child> server = box.start({"serve", "--port", std::to_string(port)});
-  const auto start = Clock::now();
-  while (!accepts_connections(port)) {
-    REQUIRE_MESSAGE(!server->done(), "resdex serve exited");
-    REQUIRE_MESSAGE(seconds_since(start) < 30, "resdex serve did not listen within 30 s");
-    sleep_seconds(0.02);
-  }
+  wait_until_serving(*server, port);
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
 
   Browser browser(box.dir());

@@ -9,20 +9,6 @@
 namespace e2e {
 namespace {
 
-// Waits until resdex serve accepts connections on `port`, or fails the case
-// (with the server's stderr) if it exits or takes more than 30 s.
-void wait_until_serving(Child& server, int port) {
-  const auto start = Clock::now();
-  while (!accepts_connections(port)) {
-    if (server.done()) {
-      Run r = server.wait();
-      FAIL("resdex serve exited with " << r.exit_code << ": " << r.err);
-    }
-    REQUIRE_MESSAGE(seconds_since(start) < 30, "resdex serve did not listen within 30 s");
-    sleep_seconds(0.02);
-  }
-}
-
 // The fixture corpus indexed, and `resdex serve` on it.
 class Served : public IndexedFixture {
  public:

@@ -83,16 +83,37 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-bool accepts_connections(int port) {
+int connect_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool accepts_connections(int port) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return false;
   ::close(fd);
-  return ok;
+  return true;
+}
+
+void wait_until_serving(Child& server, int port, double timeout) {
+  const auto start = Clock::now();
+  while (!accepts_connections(port)) {
+    if (server.done()) {
+      Run r = server.wait();
+      FAIL("resdex serve exited with " << r.exit_code << ": " << r.err);
+    }
+    REQUIRE_MESSAGE(seconds_since(start) < timeout, "resdex serve did not listen within " << timeout << " s");
+    sleep_seconds(0.02);
+  }
 }
 
 std::string describe(const std::vector<std::string>& args) {

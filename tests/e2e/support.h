@@ -63,6 +63,8 @@ std::string find_program(const std::string& name);
 int free_port();
 // Whether something accepts TCP connections on 127.0.0.1:port.
 bool accepts_connections(int port);
+// A TCP socket connected to 127.0.0.1:port, or -1.
+int connect_loopback(int port);
 
 // ---------------------------------------------------------------------------
 // Running resdex in the foreground
@@ -334,5 +336,10 @@ class IndexedFixture : public Sandbox {
   }
 };
 
+
+// Waits until `server` (a resdex serve) accepts connections on `port`;
+// fails the case, with the server's stderr, if it exits first or takes
+// more than `timeout` seconds.
+void wait_until_serving(Child& server, int port, double timeout = 30);
 
 }  // namespace e2e

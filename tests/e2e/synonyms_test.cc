@@ -128,12 +128,7 @@ TEST_CASE("synonyms: a running resdex serve answers with the synonyms of the lat
   box.index();
   const int port = free_port();
   std::unique_ptr<Child> server = box.start({"serve", "--port", std::to_string(port)});
-  const Clock::time_point start = Clock::now();
-  while (!accepts_connections(port)) {
-    REQUIRE_MESSAGE(!server->done(), "resdex serve ended early");
-    REQUIRE_MESSAGE(seconds_since(start) < 10, "resdex serve not listening after 10 s");
-    sleep_seconds(0.02);
-  }
+  wait_until_serving(*server, port, 10);
   auto total = [&](const std::string& q) {
     HttpReply r = http_get(port, "/api/search?q=" + q);
     REQUIRE(r.status == 200);
