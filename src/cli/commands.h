@@ -19,6 +19,9 @@ inline constexpr int kExitUsage = 2;    // bad command line
 
 using Runner = std::function<int()>;
 
+// One line on `resdex serve`, for `resdex --help` and `resdex serve --help`.
+inline constexpr const char* kServeDescription = "A local web page and JSON API over the index";
+
 // The index directory `resdex index` is writing, for the message of a
 // failure that ends the process (main.cc); empty otherwise.
 inline std::string g_index_being_written;

@@ -33,7 +33,7 @@ const CommandInfo kCommands[] = {
     {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
     {"show", "Print one whole document", add_show_command},
     {"similar", "The documents most like one document", add_similar_command},
-    {"serve", "A local web page and JSON API over the index", add_serve_command},
+    {"serve", kServeDescription, add_serve_command},
     {"eval", "Score the ranking against judged queries (nDCG@10, MAP, Recall@100, MRR)",
      add_eval_command},
 };
@@ -116,23 +116,6 @@ int unknown_command(std::string_view name) {
 }
 
 }  // namespace
-
-int guarded(const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    fmt::print(stderr, "resdex: {}\n", e.what());
-    return e.kind() == Error::Kind::kUsage ? kExitUsage : kExitFailure;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "resdex: internal error: {}\n", e.what());
-    return kExitFailure;
-  } catch (...) {
-    // The library turns Xapian's exceptions (which are no std::exception)
-    // into resdex::Error; one that slips through must not abort.
-    fmt::print(stderr, "resdex: internal error: an unexpected exception\n");
-    return kExitFailure;
-  }
-}
 
 void add_result_options(CLI::App& cmd, SearchOptions& options) {
   cmd.add_option("--institution", options.institutions,

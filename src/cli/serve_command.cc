@@ -1,77 +1,49 @@
-// resdex serve: the web page and JSON API (server/web_server.h) until
-// SIGINT or SIGTERM.
-#include <signal.h>
+// resdex serve: runs the program resdex-serve (serve_main.cc) in place of
+// this process, with the same arguments, as `git` runs its sub-programs.
+// The server is a program of its own so that every other command starts
+// without loading the HTTP library and the TLS library it links.
+#include <unistd.h>
 
-#include <atomic>
-#include <thread>
-
-#include <fmt/format.h>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 
 #include "cli/commands.h"
-#include "server/web_server.h"
+#include "core/error.h"
 
 namespace resdex::cli {
 
+namespace {
+
+// The directory of the running resdex binary.
+std::string own_directory() {
+  std::string path(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());
+  if (n <= 0 || static_cast<size_t>(n) >= path.size())
+    throw Error(Error::Kind::kIo, std::string("cannot find the resdex program's own path: ") + std::strerror(errno));
+  path.resize(static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+}  // namespace
+
 Runner add_serve_command(CLI::App& app) {
-  auto options = std::make_shared<web::ServerOptions>();
   CLI::App* cmd = app.add_subcommand("serve");
-  cmd->add_option("--index", options->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
-  cmd->add_option("--port", options->port, "TCP port (0: any free one)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  cmd->add_option("--bind", options->bind,
-                  "Address to listen on; the default keeps the server to this machine")
-      ->type_name("ADDR")
-      ->capture_default_str();
-  cmd->add_option("--threads", options->threads, "Worker threads (connections answered at once)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  cmd->footer(
-      "Pages: / (search, facets, pages of hits), /doc?id=ID (a document and similar groups).\n"
-      "API:   /api/search?q=&institution=&area=&type=&limit=&offset= (as search --json),\n"
-      "       /api/similar?id=ID (as similar --json). Bad parameters get 400.\n"
-      "Runs until SIGINT (Ctrl-C) or SIGTERM.\n\n"
-      "Examples:\n"
-      "  resdex serve                     # http://127.0.0.1:8080/\n"
-      "  resdex serve --port 0 --index /tmp/idx");
-  return [options]() {
-    // SIGINT and SIGTERM are taken by a thread of their own (sigwait), so
-    // that stopping the server is not done inside a signal handler. Blocked
-    // before any thread starts, they stay blocked in all of them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    // A client closing its connection early must not end the process.
-    signal(SIGPIPE, SIG_IGN);
-
-    web::Server server(*options);
-    const int port = server.bind();
-    fmt::print(stderr, "resdex: serving the index at '{}' on http://{}:{}/ (Ctrl-C stops)\n",
-               options->index_dir, options->bind.find(':') != std::string::npos ? "[" + options->bind + "]" : options->bind,
-               port);
-    std::fflush(stderr);
-
-    std::atomic<bool> done{false};
-    std::thread waiter([&] {
-      const timespec tick{0, 200 * 1000 * 1000};
-      while (!done) {
-        if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
-          server.stop();
-          return;
-        }
-      }
-    });
-    const bool ok = server.run();
-    done = true;
-    waiter.join();
-    if (!ok) {
-      fmt::print(stderr, "resdex: the server stopped on an error\n");
-      return kExitFailure;
-    }
-    fmt::print(stderr, "resdex: stopped\n");
-    return kExitOk;
+  // Every argument, --help too, is the server program's to read.
+  cmd->prefix_command();
+  cmd->set_help_flag();
+  cmd->allow_extras();
+  return [cmd]() -> int {
+    const std::string program = own_directory() + "/resdex-serve";
+    std::vector<std::string> args = cmd->remaining();
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    throw Error(Error::Kind::kIo, "cannot run '" + program + "', the program behind `resdex serve`: " +
+                                      std::strerror(errno) +
+                                      "; it is built and installed next to resdex (cmake target resdex-serve)");
   };
 }
 
