@@ -36,7 +36,10 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
     if (term.empty()) continue;
     if (term[0] == 'Z') {
       std::string_view stem = strip_prefix(std::string_view(term).substr(1));
-      if (!stem.empty()) stems_.emplace(stem);
+      if (!stem.empty()) {
+        stems_.emplace(stem);
+        stem_initials_.set(static_cast<unsigned char>(stem[0]));
+      }
     } else {
       std::string_view word = strip_prefix(term);
       if (!word.empty()) words_.emplace(word);
@@ -58,10 +61,13 @@ bool Highlighter::match_uncached(std::string_view word, std::string_view folded)
   for (const std::string& w : wildcards_)
     if (folded.size() >= w.size() && folded.compare(0, w.size(), w) == 0) return true;
   if (words_.empty() && stems_.empty()) return false;
+  auto stem_matches = [&](const std::string& w) {
+    return !w.empty() && stem_initials_[static_cast<unsigned char>(w[0])] && stems_.count(stemmer_(w));
+  };
   std::string f(folded);
-  if (words_.count(f) || (!stems_.empty() && stems_.count(stemmer_(f)))) return true;
+  if (words_.count(f) || stem_matches(f)) return true;
   std::string german = norm_.german_variant(word);
-  return !german.empty() && (words_.count(german) || (!stems_.empty() && stems_.count(stemmer_(german))));
+  return !german.empty() && (words_.count(german) || stem_matches(german));
 }
 
 Snippet Highlighter::render(std::string_view text, size_t begin, size_t end, bool cut_before,

@@ -6,6 +6,7 @@
 // did and compares it with the terms the document matched on.
 #pragma once
 
+#include <bitset>
 #include <set>
 #include <string>
 #include <string_view>
@@ -64,6 +65,12 @@ class Highlighter {
   Xapian::Stem stemmer_;
   std::set<std::string> words_;
   std::set<std::string> stems_;
+  // The first bytes of stems_. Stemming only rewrites the end of a word
+  // (Snowball's English stemmer keeps the first letter, special cases
+  // such as "dying" -> "die" included), so a word that starts with
+  // another byte cannot stem to any of them and is not stemmed at all:
+  // stemming every distinct word was half of a search's snippet work.
+  std::bitset<256> stem_initials_;
   std::vector<std::string> wildcards_;
   // matches() of each word asked about (`folded` is a function of `word`).
   mutable std::unordered_map<std::string, bool, ViewHash, std::equal_to<>> seen_;
