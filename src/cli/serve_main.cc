@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.footer(
       "Pages: / (search, facets, pages of hits), /doc?id=ID (a document and similar groups).\n"
-      "API:   /api/search?q=&institution=&area=&type=&limit=&offset= (as search --json),\n"
+      "API:   /api/search?q=&institution=&area=&type=&limit=&offset=&exact= (as search --json),\n"
       "       /api/similar?id=ID (as similar --json). Bad parameters get 400.\n"
       "Runs until SIGINT (Ctrl-C) or SIGTERM.\n\n"
       "Examples:\n"

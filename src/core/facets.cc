@@ -1,6 +1,7 @@
 #include "core/facets.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -184,7 +185,14 @@ void FacetCounter::attach(Xapian::Enquire& enquire) {
   enquire.add_matchspy(m.local.get());
 }
 
-std::vector<FacetCounts> FacetCounter::counts(size_t limit) const {
+size_t round_estimate(double x) {
+  if (!(x > 0)) return 0;
+  if (x < 100) return static_cast<size_t>(std::llround(x));
+  const double unit = std::pow(10.0, std::floor(std::log10(x)) - 1);
+  return static_cast<size_t>(std::llround(x / unit) * unit);
+}
+
+std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t cap) const {
   std::vector<FacetCounts> out;
   for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
     std::vector<FacetCount> counts;
@@ -196,6 +204,8 @@ std::vector<FacetCounts> FacetCounter::counts(size_t limit) const {
         lists.emplace_back(*it, it.get_termfreq());
       counts = split_list_counts(lists);
     }
+    if (scale != 1)
+      for (FacetCount& c : counts) c.count = std::min(cap, round_estimate(static_cast<double>(c.count) * scale));
     out.push_back({schema::kFacets[i].name, ordered(std::move(counts), limit)});
   }
   return out;

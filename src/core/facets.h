@@ -19,6 +19,7 @@
 // Both give the same counts in the same order.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,12 +54,19 @@ class FacetCounter {
 
   // One entry per facet of schema::kFacets, in its order; in each, at most
   // `limit` values (0: all), by count descending, then value (bytewise).
-  std::vector<FacetCounts> counts(size_t limit = 0) const;
+  // With `scale`, the counts are of a sample of the matches: each count
+  // is multiplied by it, rounded (round_estimate) and kept at most `cap`
+  // before the values are ordered.
+  std::vector<FacetCounts> counts(size_t limit = 0, double scale = 1, size_t cap = SIZE_MAX) const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// `x` rounded to two significant digits (18,856 -> 19,000; 87.4 -> 87), for
+// counts estimated from a sample, whose further digits would be noise.
+size_t round_estimate(double x);
 
 // Per-value counts from counts of encoded lists, sorted by count
 // descending, then by value.

@@ -31,11 +31,18 @@ struct FacetCounts {
 struct SearchResult {
   std::string query;
   std::optional<std::string> corrected_query;
-  size_t total = 0;  // exact number of matching documents
+  size_t total = 0;  // number of matching documents
+  // Whether `total` is exact; false: estimated from a sample of the
+  // matches (SearchOptions::exact_counts) and rounded to two significant
+  // digits, or, when nothing was counted, Xapian's estimate.
+  bool total_exact = true;
   size_t offset = 0;
   size_t limit = 0;
   std::vector<Hit> hits;
   std::vector<FacetCounts> facets;  // in schema::kFacets order
+  // Whether the facet counts are exact; false: estimated from a sample,
+  // rounded like an estimated total.
+  bool facets_exact = true;
 };
 
 }  // namespace resdex

@@ -1,6 +1,8 @@
 #include "core/searcher.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -10,6 +12,7 @@
 #include "core/error.h"
 #include "core/facets.h"
 #include "core/index_location.h"
+#include "core/match_sample.h"
 #include "core/schema.h"
 #include "core/snippet.h"
 #include "core/stopwords.h"
@@ -35,6 +38,33 @@ constexpr size_t kMaxParsedWords = 256;
 // Wildcards of one query expanded as such; each costs a walk of the term
 // list. Later ones are read as plain words.
 constexpr size_t kMaxWildcards = 32;
+
+// Counts (total, facets) are exact up to this many matches, as the ranked
+// pass estimates them; past it they are estimated from a sample of about
+// kCountSample matches (match_sample.h), unless the caller asks for exact
+// counts. Counting every match costs ~2-3 k instructions a match (matching
+// with weights, reading the facet slot): at 2,000 about what the rest of
+// a search costs, at 50,000 ten times that.
+constexpr double kExactCountLimit = 2000;
+constexpr double kCountSample = 1000;
+
+// Whether the stub text lists a shard served over the network, where
+// resdex's own posting source and match spy cannot run.
+bool lists_remote_shard(const std::string& stub) {
+  size_t at = 0;
+  while (at < stub.size()) {
+    size_t end = stub.find('\n', at);
+    if (end == std::string::npos) end = stub.size();
+    std::string line = stub.substr(at, end - at);
+    const size_t word = line.find_first_not_of(" \t");
+    if (word != std::string::npos) {
+      const std::string first = line.substr(word, line.find_first_of(" \t", word) - word);
+      if (first == "remote" || first == "tcp" || first == "prog") return true;
+    }
+    at = end + 1;
+  }
+  return false;
+}
 
 // A query longer than kMaxQueryBytes is refused: the cost of parsing and
 // matching grows with it, quadratically for some shapes, and no real query
@@ -240,8 +270,12 @@ struct Searcher::Impl {
   // refused resdex's own spy.
   FacetCounter::Mode facet_mode = FacetCounter::Mode::kLocal;
 
+  // Whether some shard is served by xapian-tcpsrv (then counts are exact).
+  bool remote = false;
+
   void reopen() {
     db = location.open_reader(&stub);
+    remote = lists_remote_shard(stub);
     facet_mode = FacetCounter::Mode::kLocal;
     load_synonyms();
   }
@@ -396,11 +430,13 @@ struct Searcher::Impl {
 
   // Looks at every match of `query`: returns their exact number and, with
   // `facets`, sets *counts to the facet counts (at most `facet_limit`
-  // values each). The order is of no use here, so the matches are taken
-  // as they come, with no MSet to keep and no sort key to read for each,
-  // which costs about half of a ranked pass over all of them.
+  // values each, each count multiplied by `scale`, see FacetCounter). The
+  // order is of no use here, so the matches are taken as they come, with
+  // no MSet to keep and no sort key to read for each, which costs about
+  // half of a ranked pass over all of them.
   Xapian::doccount count_matches(const Xapian::Query& query, bool facets,
-                                 std::vector<FacetCounts>* counts, size_t facet_limit) {
+                                 std::vector<FacetCounts>* counts, size_t facet_limit,
+                                 double scale = 1, size_t cap = SIZE_MAX) {
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     std::optional<FacetCounter> counter;
@@ -419,8 +455,39 @@ struct Searcher::Impl {
       counter.emplace(db, facet_mode).attach(enquire);
       all = enquire.get_mset(0, 0, db.get_doccount());
     }
-    if (counter) *counts = counter->counts(facet_limit);
+    if (counter) *counts = counter->counts(facet_limit, scale, cap);
     return all.get_matches_estimated();
+  }
+
+  // Sets result->total, ->facets (with opt.facets), ->total_exact and
+  // ->facets_exact for
+  // the matches of `query`, whose page `page` has been ranked: counted
+  // over every match, or, past kExactCountLimit matches by the page's
+  // estimate, over the matches in a sample of the index and scaled up
+  // (not with opt.exact_counts, nor with a remote shard).
+  void count(const Xapian::Query& query, const SearchOptions& opt, const Xapian::MSet& page,
+             SearchResult* result) {
+    const double estimate = page.get_matches_estimated();
+    if (opt.exact_counts || remote || facet_mode == FacetCounter::Mode::kBuiltIn ||
+        estimate <= kExactCountLimit || page.get_matches_upper_bound() <= kExactCountLimit) {
+      result->total = count_matches(query, opt.facets, &result->facets, opt.facet_limit);
+      result->total_exact = result->facets_exact = true;
+      return;
+    }
+    const uint32_t threshold = sample_threshold(estimate / kCountSample);
+    const double scale = std::ldexp(1.0, 32) / threshold;
+    // The page's bounds are exact: the estimate stays within them.
+    const size_t lower = page.get_matches_lower_bound(), upper = page.get_matches_upper_bound();
+    const Xapian::Query sampled(Xapian::Query::OP_FILTER, query, sample_query(threshold));
+    std::vector<FacetCounts> facets;
+    const Xapian::doccount in_sample = count_matches(sampled, opt.facets, &facets, opt.facet_limit, scale, upper);
+    // Xapian knows the exact number when the bounds meet (one term).
+    result->total_exact = lower == upper;
+    result->total = result->total_exact ? lower : std::clamp(round_estimate(in_sample * scale), lower, upper);
+    for (FacetCounts& f : facets)
+      for (FacetCount& c : f.counts) c.count = std::min(c.count, result->total);
+    result->facets = std::move(facets);
+    result->facets_exact = false;
   }
 
   // The query of Searcher::similar: the best text terms of the document
@@ -492,7 +559,8 @@ struct Searcher::Impl {
     const Xapian::doccount check_at_least = db.size() > 1 ? db.get_doccount() : 0;
     Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check_at_least);
     result.total = mset.get_matches_estimated();
-    if (opt.facets || opt.exact_total) result.total = count_matches(query, opt.facets, &result.facets, opt.facet_limit);
+    result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
+    if (opt.facets || opt.exact_total) count(query, opt, mset, &result);
 
     std::vector<std::string> wildcards;
     if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);

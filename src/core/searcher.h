@@ -34,10 +34,15 @@ struct SearchOptions {
   size_t limit = 10;
   // Approximate snippet length in bytes.
   size_t snippet_length = 200;
-  // Facet counts need every match examined; without them, and without
-  // exact_total, `total` is Xapian's estimate and the search is faster.
+  // Facet counts, and with exact_total the total, come from a pass over
+  // the matches after the page is ranked; without both, `total` is
+  // Xapian's estimate from the ranking pass and the search is faster.
+  // With more than ~2,000 matches that pass looks at an even sample of
+  // them and scales up (SearchResult::total_exact, facets_exact false) unless
+  // exact_counts asks for every match to be counted.
   bool facets = true;
   bool exact_total = true;
+  bool exact_counts = false;
   // Facet values reported per facet, the most frequent first; 0 for all.
   size_t facet_limit = 20;
   bool snippets = true;

@@ -44,10 +44,12 @@ json search_object(const SearchResult& r) {
   return {{"query", r.query},
           {"corrected_query", r.corrected_query ? json(*r.corrected_query) : json(nullptr)},
           {"total", r.total},
+          {"total_exact", r.total_exact},
           {"offset", r.offset},
           {"limit", r.limit},
           {"results", results},
-          {"facets", facets}};
+          {"facets", facets},
+          {"facets_exact", r.facets_exact}};
 }
 
 class JsonPrinter : public ResultPrinter {

@@ -33,16 +33,18 @@ class TextPrinter : public ResultPrinter {
       if (!h.snippet.empty()) fmt::print(out_, "     {}\n", marked(h));
       fmt::print(out_, "\n");
     }
+    const char* about = r.total_exact ? "" : "about ";
     if (r.total == 0) {
       fmt::print(out_, "No documents match{}.\n",
                  r.query.empty() ? "" : fmt::format(" \"{}\"", r.query));
     } else if (r.hits.empty()) {
-      fmt::print(out_, "{} {} (none from {} on).\n", r.total, r.total == 1 ? "match" : "matches",
+      fmt::print(out_, "{}{} {} (none from {} on).\n", about, r.total, r.total == 1 ? "match" : "matches",
                  r.offset + 1);
     } else {
-      fmt::print(out_, "{} {}, showing {}\u2013{}.\n", r.total, r.total == 1 ? "match" : "matches",
+      fmt::print(out_, "{}{} {}, showing {}\u2013{}.\n", about, r.total, r.total == 1 ? "match" : "matches",
                  r.hits.front().rank, r.hits.back().rank);
     }
+    bool facets_shown = false;
     for (const FacetCounts& f : r.facets) {
       if (f.counts.empty()) continue;
       std::string line;
@@ -51,7 +53,10 @@ class TextPrinter : public ResultPrinter {
       std::string label = f.name;
       label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
       fmt::print(out_, "{}: {}\n", label, line);
+      facets_shown = true;
     }
+    if (facets_shown && !r.facets_exact)
+      fmt::print(out_, "(Counts estimated from a sample of the matches; --exact-counts counts them all.)\n");
   }
 
   void document(const Document& d) override {

@@ -91,7 +91,8 @@ std::string doc_link(const Document& d) {
                      html_escape(d.name.empty() ? d.id : d.name));
 }
 
-std::string facet_boxes(const SearchOptions& request, const std::vector<FacetCounts>& facets) {
+// `exact`: whether the counts are exact; estimates are shown with "≈".
+std::string facet_boxes(const SearchOptions& request, const std::vector<FacetCounts>& facets, bool exact) {
   std::string out;
   for (const auto& [name, label] : kFilterFacets) {
     const std::vector<std::string>& chosen =
@@ -110,9 +111,9 @@ std::string facet_boxes(const SearchOptions& request, const std::vector<FacetCou
     for (const FacetCount& c : offered)
       out += fmt::format(
           "<label><input type=\"checkbox\" form=\"search\" name=\"{}\" value=\"{}\"{}> {} "
-          "<span class=\"count\">{}</span></label>\n",
+          "<span class=\"count\">{}{}</span></label>\n",
           name, html_escape(c.value), contains_folded(chosen, c.value) ? " checked" : "",
-          html_escape(c.value), c.count);
+          html_escape(c.value), exact || c.count == 0 ? "" : "\u2248", c.count);
     out += "</fieldset>\n";
   }
   if (!out.empty())
@@ -227,6 +228,7 @@ std::string query_string(const SearchOptions& o) {
   for (const std::string& v : o.types) add("type", v);
   if (o.offset != 0) add("offset", std::to_string(o.offset));
   if (o.limit != SearchOptions{}.limit) add("limit", std::to_string(o.limit));
+  if (o.exact_counts) add("exact", "1");
   return out;
 }
 
@@ -234,7 +236,7 @@ std::string search_page(const SearchOptions& request, const SearchResult& result
                         const std::vector<FacetCounts>& facets) {
   std::string out = head(request.query.empty() ? "resdex" : request.query + " \u2014 resdex");
   out += header(request.query);
-  out += "<div class=\"layout\">\n" + facet_boxes(request, facets) + "<main>\n";
+  out += "<div class=\"layout\">\n" + facet_boxes(request, facets, result.facets_exact) + "<main>\n";
   if (result.corrected_query) {
     SearchOptions corrected = request;
     corrected.query = *result.corrected_query;
@@ -242,15 +244,16 @@ std::string search_page(const SearchOptions& request, const SearchResult& result
     out += fmt::format("<p class=\"did-you-mean\">Did you mean <a href=\"/{}\">{}</a>?</p>\n",
                        html_escape(query_string(corrected)), html_escape(*result.corrected_query));
   }
+  const char* about = result.total_exact ? "" : "about ";
   if (result.total == 0)
     out += request.query.empty() ? "<p class=\"summary\">No documents match.</p>\n"
                                  : "<p class=\"summary\">No documents match \u201c" +
                                        html_escape(request.query) + "\u201d.</p>\n";
   else if (result.hits.empty())
-    out += fmt::format("<p class=\"summary\">{} {} (none from {} on).</p>\n", result.total,
+    out += fmt::format("<p class=\"summary\">{}{} {} (none from {} on).</p>\n", about, result.total,
                        result.total == 1 ? "match" : "matches", result.offset + 1);
   else
-    out += fmt::format("<p class=\"summary\">{} {}, showing {}\u2013{}.</p>\n", result.total,
+    out += fmt::format("<p class=\"summary\">{}{} {}, showing {}\u2013{}.</p>\n", about, result.total,
                        result.total == 1 ? "match" : "matches", result.hits.front().rank,
                        result.hits.back().rank);
   out += hits_list(result) + pagination(request, result);

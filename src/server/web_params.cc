@@ -85,6 +85,7 @@ SearchOptions search_options(const Params& params, size_t default_limit) {
   o.types = filter(params, "type");
   o.limit = number(params, "limit", kMaxLimit).value_or(default_limit);
   o.offset = number(params, "offset", kMaxOffset).value_or(0);
+  o.exact_counts = number(params, "exact", 1).value_or(0) == 1;
   return o;
 }
 

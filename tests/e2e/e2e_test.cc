@@ -172,8 +172,10 @@ void check_facets_sorted(const json& result) {
 void check_search_schema(const json& j) {
   INFO("json: " << j.dump());
   REQUIRE(j.is_object());
-  CHECK(keys(j) == std::set<std::string>{"query", "corrected_query", "total", "offset", "limit",
-                                         "results", "facets"});
+  CHECK(keys(j) == std::set<std::string>{"query", "corrected_query", "total", "total_exact", "offset",
+                                         "limit", "results", "facets", "facets_exact"});
+  CHECK(j.at("total_exact").is_boolean());
+  CHECK(j.at("facets_exact").is_boolean());
   CHECK(j.at("query").is_string());
   CHECK((j.at("corrected_query").is_null() || j.at("corrected_query").is_string()));
   CHECK(j.at("total").is_number_unsigned());
@@ -2014,6 +2016,88 @@ TEST_CASE("search: a remote shard nobody serves is named as unreachable, not as 
 // remote line followed a local one, or with two remote shards, and more so
 // with a larger --limit: seen only on indexes of some thousands of
 // documents, so this case builds one.
+// Past ~2,000 matches the total and facet counts are estimated from a
+// sample of the index (core/match_sample.h): close to the exact counts,
+// marked as estimates, the same on every run, and exact on request.
+TEST_CASE("search: a broad query on a large index estimates its counts; --exact-counts counts them all") {
+  Sandbox box;
+  std::string corpus;
+  unsigned seed = 11;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u, (seed >> 8) % 1000; };
+  for (int i = 0; i < 12000; ++i) {
+    // "broad" in ~70% of the records, "narrow" in ~5%; venues skewed,
+    // years in corpus order (as a real corpus often is).
+    std::string text = fmt::format("record {} {} {}", i, next() < 700 ? "broad" : "other",
+                                   next() < 50 ? "narrow" : "plain");
+    const unsigned v = next();
+    corpus += json{{"_id", fmt::format("r{}", i)},
+                   {"title", fmt::format("Record {}", i)},
+                   {"text", text},
+                   {"year", 2000 + i / 1000},
+                   {"venues", {v < 500 ? "big" : v < 800 ? "middle" : v < 950 ? "small" : "tiny"}}}
+                  .dump() +
+              "\n";
+  }
+  write_file(box / "records.jsonl", corpus);
+  REQUIRE(box.index({"--corpus", "records.jsonl", "--index", "idx"}).at("documents") == 12000);
+
+  const json exact = box.search({"broad", "--index", "idx", "--limit", "3", "--exact-counts"});
+  const json estimate = box.search({"broad", "--index", "idx", "--limit", "3"});
+  check_search_schema(estimate);
+  CHECK(exact.at("total_exact") == true);
+  CHECK(exact.at("facets_exact") == true);
+  CHECK(estimate.at("facets_exact") == false);
+  // The page itself is the same: only the counting differs.
+  CHECK(estimate.at("results") == exact.at("results"));
+  const double total = exact.at("total").get<double>();
+  CHECK(total > 7000);
+  // One word: Xapian knows the number of its matches.
+  CHECK(estimate.at("total_exact") == true);
+  CHECK(estimate.at("total") == exact.at("total"));
+  // Two words: the number is estimated too.
+  const json either_exact = box.search({"broad OR narrow", "--index", "idx", "--exact-counts"});
+  const json either = box.search({"broad OR narrow", "--index", "idx"});
+  CHECK(either.at("total_exact") == false);
+  CHECK(either.at("facets_exact") == false);
+  const double either_total = either_exact.at("total").get<double>();
+  CHECK(std::abs(either.at("total").get<double>() - either_total) <= 0.1 * either_total);
+  // Each facet value of more than 10% of the matches within 25% of its
+  // exact count, and no value made up.
+  for (const char* facet : {"area", "year"}) {
+    CAPTURE(facet);
+    std::map<std::string, double> truth;
+    for (const json& c : exact.at("facets").at(facet)) truth[c.at("value")] = c.at("count").get<double>();
+    REQUIRE(!truth.empty());
+    for (const json& c : estimate.at("facets").at(facet)) {
+      CAPTURE(c.dump());
+      REQUIRE(truth.count(c.at("value")));
+      const double t = truth[c.at("value")];
+      if (t > 0.1 * total) CHECK(std::abs(c.at("count").get<double>() - t) <= 0.25 * t);
+    }
+  }
+  CHECK(estimate.at("facets").at("year").size() == 12);
+  // The same sample every time.
+  CHECK(box.search({"broad", "--index", "idx", "--limit", "3"}) == estimate);
+
+  // Few matches: counted exactly without asking.
+  const json narrow = box.search({"narrow", "--index", "idx"});
+  const json narrow_exact = box.search({"narrow", "--index", "idx", "--exact-counts"});
+  CHECK(narrow.at("total_exact") == true);
+  CHECK(narrow.at("facets_exact") == true);
+  CHECK(narrow == narrow_exact);
+  CHECK(narrow.at("total").get<int>() < 2000);
+
+  // The text output says so, and how to count exactly.
+  Run text = box.resdex({"search", "broad OR narrow", "--index", "idx", "--limit", "1"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("about ") != std::string::npos);
+  CHECK(text.out.find("--exact-counts") != std::string::npos);
+  Run text_exact = box.resdex({"search", "broad OR narrow", "--index", "idx", "--limit", "1", "--exact-counts"});
+  CHECK(text_exact.out.find("about ") == std::string::npos);
+  CHECK(text_exact.out.find("--exact-counts") == std::string::npos);
+  CHECK(text_exact.out.find(fmt::format("{} matches", either_exact.at("total").get<int>())) != std::string::npos);
+}
+
 TEST_CASE("search: facet counts through remote shards equal those of the local index") {
   Sandbox box;
   std::string corpus;
@@ -2047,7 +2131,9 @@ TEST_CASE("search: facet counts through remote shards equal those of the local i
   for (const std::string& q : {"w1", "w1 w2", "w300", ""}) {
     for (const std::string& limit : {"0", "10", "100"}) {
       auto facets = [&](const std::string& index) {
-        json j = box.search({q, "--index", index, "--limit", limit, "--facet-limit", "0"});
+        // Exact: a local index estimates the counts of a broad query from
+        // a sample, which a remote shard cannot take.
+        json j = box.search({q, "--index", index, "--limit", limit, "--facet-limit", "0", "--exact-counts"});
         return std::make_pair(j.at("total"), j.at("facets"));
       };
       const auto local = facets("sharded");

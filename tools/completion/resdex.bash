@@ -106,11 +106,11 @@ _resdex()
     local index_opts='--corpus --index --rebuild --shards --threads --wait --wait-timeout'
     index_opts+=' --synonyms --watch --json --quiet -q --help -h'
     local search_opts='--index --institution --area --type --limit --offset --json --color'
-    search_opts+=' --no-facets --no-snippets --facet-limit'
+    search_opts+=' --no-facets --exact-counts --no-snippets --facet-limit'
     search_opts+=" --batch --format --syntax --tag $ranking_opts --help -h"
     local show_opts='--index --json --help -h'
     local similar_opts='--index --institution --area --type --limit --offset --json --color'
-    similar_opts+=' --no-facets --no-snippets --facet-limit --weighting --help -h'
+    similar_opts+=' --no-facets --exact-counts --no-snippets --facet-limit --weighting --help -h'
     local serve_opts='--index --port --bind --threads --help -h'
     local eval_opts='--index --queries --qrels --run --depth --syntax --per-query --json'
     eval_opts+=" $ranking_opts --help -h"

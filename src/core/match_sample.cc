@@ -1,0 +1,64 @@
+#include "core/match_sample.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace resdex {
+
+namespace {
+
+// The docids of one database that are in the sample, in ascending order.
+class SampleSource : public Xapian::PostingSource {
+ public:
+  explicit SampleSource(uint32_t threshold) : threshold_(threshold) {}
+
+  Xapian::PostingSource* clone() const override { return new SampleSource(threshold_); }
+
+  // Called once per database of the search, with docids local to it.
+  void init(const Xapian::Database& db) override {
+    last_ = db.get_lastdocid();
+    docs_ = db.get_doccount();
+    did_ = 0;
+  }
+
+  Xapian::doccount get_termfreq_min() const override { return 0; }
+  Xapian::doccount get_termfreq_est() const override {
+    return static_cast<Xapian::doccount>((static_cast<uint64_t>(docs_) * threshold_) >> 32);
+  }
+  Xapian::doccount get_termfreq_max() const override { return docs_; }
+
+  void next(double) override { advance(did_ + 1); }
+  void skip_to(Xapian::docid did, double) override {
+    if (did > did_) advance(did);
+  }
+  bool at_end() const override { return did_ > last_; }
+  Xapian::docid get_docid() const override { return did_; }
+
+ private:
+  void advance(Xapian::docid from) {
+    did_ = from;
+    while (did_ <= last_ && !in_sample(did_, threshold_)) ++did_;
+  }
+
+  uint32_t threshold_;
+  Xapian::docid last_ = 0;
+  Xapian::doccount docs_ = 0;
+  Xapian::docid did_ = 0;
+};
+
+}  // namespace
+
+bool in_sample(Xapian::docid did, uint32_t threshold) {
+  return static_cast<uint32_t>(did * 0x9E3779B1u) < threshold;
+}
+
+uint32_t sample_threshold(double k) {
+  const double t = std::ldexp(1.0, 32) / std::max(1.0, k);
+  return t >= 4294967295.0 ? UINT32_MAX : static_cast<uint32_t>(t);
+}
+
+Xapian::Query sample_query(uint32_t threshold) {
+  return Xapian::Query((new SampleSource(threshold))->release());
+}
+
+}  // namespace resdex

@@ -1,0 +1,36 @@
+// An even sample of a database's documents, for estimating how many
+// documents match a query, and how they spread over the facets, without
+// looking at every match.
+//
+// A search reports its total and facet counts over all matches; on a large
+// index a broad query has tens of thousands, and looking at each costs many
+// times what ranking the page costs (docs/performance.md). Past
+// Searcher's limit the counts are made on the matches that fall in a
+// sample of 1 in k documents and multiplied by k.
+//
+// The sample is the documents whose docid, multiplied by 2^32 / golden
+// ratio (Fibonacci hashing), falls below 2^32 / k. Consecutive docids
+// spread evenly over the hash range, so the sample takes about every k-th
+// document of every stretch of the index (corpus order: years, venues)
+// rather than a clump, and the same documents every time: the same query
+// gives the same estimate.
+#pragma once
+
+#include <cstdint>
+
+#include <xapian.h>
+
+namespace resdex {
+
+// True if `did` is in the sample that keeps `threshold` in 2^32 documents.
+bool in_sample(Xapian::docid did, uint32_t threshold);
+
+// The threshold of a sample of about 1 in `k` documents (k >= 1).
+uint32_t sample_threshold(double k);
+
+// The documents of the sample, as a query to filter with
+// (Xapian::Query::OP_FILTER). Matches no weight. Needs local databases:
+// xapian-tcpsrv knows only Xapian's own posting sources.
+Xapian::Query sample_query(uint32_t threshold);
+
+}  // namespace resdex
