@@ -48,6 +48,10 @@ constexpr size_t kMaxWildcards = 32;
 constexpr double kExactCountLimit = 2000;
 constexpr double kCountSample = 1000;
 
+// Highlighting asks each posting list of a query of at most this many
+// terms whether a hit has it (Searcher::Impl::matching_terms).
+constexpr size_t kMaxStepTerms = 64;
+
 // Whether the stub text lists a shard served over the network, where
 // resdex's own posting source and match spy cannot run.
 bool lists_remote_shard(const std::string& stub) {
@@ -511,6 +515,36 @@ struct Searcher::Impl {
     return Xapian::Query(Xapian::Query::OP_AND_NOT, weighted_terms(eset, 1.0), Xapian::Query(id_term));
   }
 
+  // The terms of `query` each hit of `page` has, by hit, for highlighting:
+  // what Enquire::get_matching_terms gives, which reads the whole term
+  // list of each hit (a tenth of a search on a large index). Here each
+  // query term's posting list is stepped through the hits in docid
+  // order instead, unless the query has many terms (wildcards) or a
+  // shard is remote.
+  std::vector<std::vector<std::string>> matching_terms(const Xapian::Enquire& enquire,
+                                                       const Xapian::Query& query, const Xapian::MSet& page) {
+    std::vector<std::vector<std::string>> out(page.size());
+    std::vector<std::string> terms(query.get_unique_terms_begin(), query.get_unique_terms_end());
+    if (remote || terms.size() > kMaxStepTerms) {
+      for (auto it = page.begin(); it != page.end(); ++it)
+        out[it.get_rank() - page.get_firstitem()].assign(enquire.get_matching_terms_begin(it),
+                                                         enquire.get_matching_terms_end(it));
+      return out;
+    }
+    std::vector<std::pair<Xapian::docid, size_t>> hits;  // docid, index into out
+    for (auto it = page.begin(); it != page.end(); ++it) hits.emplace_back(*it, it.get_rank() - page.get_firstitem());
+    std::sort(hits.begin(), hits.end());
+    for (const std::string& term : terms) {
+      Xapian::PostingIterator p = db.postlist_begin(term);
+      for (const auto& [did, i] : hits) {
+        p.skip_to(did);
+        if (p == db.postlist_end(term)) break;
+        if (*p == did) out[i].push_back(term);
+      }
+    }
+    return out;
+  }
+
   // Runs `opt` (its query parsed), or with `given`, that query instead
   // (opt.query then only labels the result).
   SearchResult search_once(const SearchOptions& opt, const Xapian::Query* given = nullptr) {
@@ -564,6 +598,8 @@ struct Searcher::Impl {
 
     std::vector<std::string> wildcards;
     if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
+    std::vector<std::vector<std::string>> matched;
+    if (opt.documents && opt.snippets) matched = matching_terms(enquire, query, mset);
     size_t rank = opt.offset;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
       Hit hit;
@@ -576,9 +612,7 @@ struct Searcher::Impl {
       }
       hit.doc = decode_data(it.get_document().get_data());
       if (opt.snippets) {
-        std::vector<std::string> terms(enquire.get_matching_terms_begin(it),
-                                       enquire.get_matching_terms_end(it));
-        Snippet s = Highlighter(norm, terms, wildcards).make(hit.doc.text, opt.snippet_length);
+        Snippet s = Highlighter(norm, matched[rank - 1 - opt.offset], wildcards).make(hit.doc.text, opt.snippet_length);
         hit.snippet = std::move(s.text);
         hit.highlights = std::move(s.highlights);
       }
