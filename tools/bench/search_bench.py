@@ -11,6 +11,10 @@ list of realistic queries, one process per query, and times each process:
   quest -c    the same with --check-at-least set past the document count,
               so that quest too counts every match exactly, as resdex must
               for its facet counts (tells matching cost from the rest)
+  exact       `resdex search --exact-counts` (when offered): resdex counting
+              every match, as it does by default below ~2,000 matches; the
+              default estimates the counts of broader queries from a sample,
+              and the script reports how far those estimates are from exact
 
 The engines run interleaved (query by query, order alternating), each query
 --repeat times after one untimed warm-up run; the figures are medians. The
@@ -136,14 +140,33 @@ def quest_matches(quest, db, q, limit, extra=()):
     return (int(m.group(2)) if m else None), (m.group(1).split()[0] if m else "?"), shown
 
 
-def resdex_matches(resdex, index, q, limit):
-    out = subprocess.run([resdex, "search", "--index", index, "--limit", str(limit), "--json", q],
+def resdex_search(resdex, index, q, limit, extra=()):
+    out = subprocess.run([resdex, "search", "--index", index, "--limit", str(limit), "--json"]
+                         + list(extra) + [q],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise bl.BenchError("resdex search failed on %r (exit %d): %s"
                             % (q, out.returncode, out.stderr.strip()))
-    r = json.loads(out.stdout)
-    return r.get("total"), len(r.get("results", [])), out.stderr.strip()
+    return json.loads(out.stdout), out.stderr.strip()
+
+
+def estimate_errors(estimate, exact):
+    """How far `estimate` (resdex search --json) is from `exact` (the same
+    with --exact-counts): relative error of the total, of every facet value
+    holding at least 5% of the matches, and how many of the exact top 5
+    institutions the estimate also lists in its top 5."""
+    total = exact["total"]
+    out = {"total_rel_error": abs(estimate["total"] - total) / max(1, total),
+           "facets_exact": estimate.get("facets_exact", True), "value_rel_errors": []}
+    for facet, values in exact.get("facets", {}).items():
+        got = {v["value"]: v["count"] for v in estimate.get("facets", {}).get(facet, [])}
+        for v in values:
+            if v["count"] >= 0.05 * total:
+                out["value_rel_errors"].append(abs(got.get(v["value"], 0) - v["count"]) / v["count"])
+    top = lambda r: {v["value"] for v in r.get("facets", {}).get("institution", [])[:5]}
+    if top(exact):
+        out["institution_top5_shared"] = len(top(exact) & top(estimate))
+    return out
 
 
 def build_indexes(args, resdex, tmp, need_resdex, need_xapian):
@@ -171,6 +194,12 @@ def build_indexes(args, resdex, tmp, need_resdex, need_xapian):
         os.unlink(si_input)
     os.unlink(corpus)
     return index, db, built
+
+
+def has_exact_counts(resdex):
+    out = subprocess.run([resdex, "search", "--help"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True).stdout
+    return re.search(r"--exact-counts\b", out) is not None
 
 
 def batch_support(resdex):
@@ -279,6 +308,12 @@ def run(args, queries, resdex, quest, info, tmp):
         "resdex": lambda q: [resdex, "search", "--index", index, "--limit", limit, q],
         "quest": lambda q: [quest, "-d", db, "-m", limit, q],
     }
+    # resdex counting every match, as it did before it estimated the counts
+    # of broad queries from a sample.
+    exact_flag = ["--exact-counts"] if has_exact_counts(resdex) else []
+    if exact_flag:
+        engines["resdex_exact"] = lambda q: [resdex, "search", "--index", index, "--limit", limit,
+                                             "--exact-counts", q]
     if not args.no_exhaustive_quest:
         engines["quest_exhaustive"] = lambda q: [quest, "-d", db, "-m", limit, "-c", exhaustive, q]
     names = list(engines)
@@ -289,11 +324,14 @@ def run(args, queries, resdex, quest, info, tmp):
     rss = {e: 0.0 for e in names}
     bl.log("warm-up and match counts")
     for q in queries:
-        total, shown, err = resdex_matches(resdex, index, q, args.limit)
+        exact, err = resdex_search(resdex, index, q, args.limit, exact_flag)
+        total, shown = exact.get("total"), len(exact.get("results", []))
         qt, kind, qshown = quest_matches(quest, db, q, args.limit)
         qx = quest_matches(quest, db, q, args.limit, ["-c", exhaustive])[0]
         checks[q] = {"resdex_total": total, "resdex_shown": shown, "quest_estimate": qt,
                      "quest_estimate_kind": kind, "quest_shown": qshown, "quest_exact": qx}
+        if exact_flag:
+            checks[q]["estimate"] = estimate_errors(resdex_search(resdex, index, q, args.limit)[0], exact)
         if err:
             problems.append("resdex search %r wrote to stderr: %s" % (q, err[:300]))
         if shown != qshown:
@@ -320,6 +358,8 @@ def run(args, queries, resdex, quest, info, tmp):
         row["resdex_vs_quest"] = row["resdex_ms"] / row["quest_ms"]
         if "quest_exhaustive" in names:
             row["resdex_vs_quest_exhaustive"] = row["resdex_ms"] / row["quest_exhaustive_ms"]
+        if "resdex_exact" in names:
+            row["resdex_exact_vs_quest"] = row["resdex_exact_ms"] / row["quest_ms"]
         per_query.append(row)
     overall = {
         "resdex_vs_quest_geomean": bl.geomean([r["resdex_vs_quest"] for r in per_query]),
@@ -329,6 +369,11 @@ def run(args, queries, resdex, quest, info, tmp):
     }
     overall["resdex_vs_quest_of_medians"] = (overall["resdex_ms_median_all"]
                                              / overall["quest_ms_median_all"])
+    if "resdex_exact" in names:
+        overall["resdex_exact_vs_quest_geomean"] = bl.geomean(
+            [r["resdex_exact_vs_quest"] for r in per_query])
+        overall["resdex_exact_ms_median_all"] = bl.median(
+            [t for q in queries for t in times[q]["resdex_exact"]]) * 1e3
     if "quest_exhaustive" in names:
         overall["resdex_vs_quest_exhaustive_geomean"] = bl.geomean(
             [r["resdex_vs_quest_exhaustive"] for r in per_query])
@@ -374,35 +419,61 @@ def print_report(result, names):
           % (result["repeat"], result["limit"]))
     print()
     exh = "quest_exhaustive" in names
+    exact = "resdex_exact" in names
     headers = ["query", "matches", "resdex ms", "quest ms"]
     if exh:
         headers.append("quest -c ms")
+    if exact:
+        headers.append("exact ms")
     headers.append("resdex/quest")
     if exh:
         headers.append("resdex/quest -c")
+    if exact:
+        headers.append("exact/quest")
     rows = []
     for r in result["per_query"]:
         row = [r["query"], str(r["resdex_total"]), bl.fmt(r["resdex_ms"], "%.1f"),
                bl.fmt(r["quest_ms"], "%.1f")]
         if exh:
             row.append(bl.fmt(r["quest_exhaustive_ms"], "%.1f"))
+        if exact:
+            row.append(bl.fmt(r["resdex_exact_ms"], "%.1f"))
         row.append(bl.fmt(r["resdex_vs_quest"]))
         if exh:
             row.append(bl.fmt(r["resdex_vs_quest_exhaustive"]))
+        if exact:
+            row.append(bl.fmt(r["resdex_exact_vs_quest"]))
         rows.append(row)
     o = result["overall"]
     row = ["ALL (median of all runs; geomean ratio)", "", bl.fmt(o["resdex_ms_median_all"], "%.1f"),
            bl.fmt(o["quest_ms_median_all"], "%.1f")]
     if exh:
         row.append(bl.fmt(o["quest_exhaustive_ms_median_all"], "%.1f"))
+    if exact:
+        row.append(bl.fmt(o["resdex_exact_ms_median_all"], "%.1f"))
     row.append(bl.fmt(o["resdex_vs_quest_geomean"]))
     if exh:
         row.append(bl.fmt(o["resdex_vs_quest_exhaustive_geomean"]))
+    if exact:
+        row.append(bl.fmt(o["resdex_exact_vs_quest_geomean"]))
     rows.append(row)
     bl.print_table(headers, rows)
     print()
     diffs = [abs(r["resdex_total"] - r["quest_exact"]) / max(1, r["quest_exact"])
              for r in result["per_query"] if r["resdex_total"] is not None and r["quest_exact"]]
+    est = [r["estimate"] for r in result["per_query"] if "estimate" in r]
+    sampled = [e for e in est if not e["facets_exact"]]
+    if sampled:
+        errs = sorted(x for e in sampled for x in e["value_rel_errors"])
+        shared = [e["institution_top5_shared"] for e in sampled if "institution_top5_shared" in e]
+        print("estimated counts (resdex, default) against --exact-counts, %d of %d queries "
+              "estimated: total off by %.1f%% at most; facet values of >= 5%% of the matches "
+              "off by %.1f%% median, %.1f%% at most (%d values); top 5 institutions: %.1f of 5 "
+              "the same on average"
+              % (len(sampled), len(est), 100 * max(e["total_rel_error"] for e in sampled),
+                 100 * bl.median(errs) if errs else float("nan"),
+                 100 * max(errs) if errs else float("nan"), len(errs),
+                 sum(shared) / len(shared) if shared else float("nan")))
     print("matches: resdex's exact total; quest -c's exact count on the scriptindex database "
           "differs by at most %.1f%% (resdex also indexes authors, venues and affiliations)"
           % (100 * max(diffs) if diffs else float("nan")))
