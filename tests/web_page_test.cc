@@ -111,6 +111,36 @@ TEST_CASE("web_page: the search page shows escaped hits, ticked facets and pagin
   CHECK(page.find("<script>") == page.rfind("<script>"));
 }
 
+TEST_CASE("web_page: estimated counts say so and link to exact ones, which the form keeps") {
+  SearchOptions request;
+  request.query = "translation";
+  SearchResult result;
+  result.query = request.query;
+  result.total = 19000;
+  result.total_exact = false;
+  result.facets_exact = false;
+  Hit h = hit("p1", "Paper", "machine translation", {{8, 19}});
+  h.rank = 1;
+  result.hits = {h};
+  std::vector<FacetCounts> facets = {{"area", {{"acl", 2800}}}};
+  std::string page = search_page(request, result, facets);
+  CHECK(has(page, "about 19000 matches, showing 1\u20131."));
+  CHECK(has(page, "<span class=\"count\">\u22482800</span>"));
+  CHECK(has(page, "<a class=\"exact\" href=\"/?q=translation&amp;exact=1\">Count exactly</a>"));
+  CHECK_FALSE(has(page, "name=\"exact\""));
+
+  request.exact_counts = true;
+  result.total = 18856;
+  result.total_exact = result.facets_exact = true;
+  page = search_page(request, result, {{"area", {{"acl", 2797}}}});
+  CHECK(has(page, "18856 matches, showing"));
+  CHECK_FALSE(has(page, "about "));
+  CHECK_FALSE(has(page, "Count exactly"));
+  CHECK(has(page, "<span class=\"count\">2797</span>"));
+  // Searching again from this page counts exactly too.
+  CHECK(has(page, "<input type=\"hidden\" name=\"exact\" value=\"1\">"));
+}
+
 TEST_CASE("web_page: a chosen facet value nothing matches stays on offer, ticked") {
   SearchOptions request;
   request.areas = {"Quantum <AI>"};

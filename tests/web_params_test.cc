@@ -30,6 +30,7 @@ TEST_CASE("web_params: a full query string becomes search options") {
                                     {"type", "group"},
                                     {"limit", "5"},
                                     {"offset", "20"},
+                                    {"exact", "1"},
                                     {"submit", "whatever"}});
   CHECK(o.query == "inverse problems");
   CHECK(o.institutions == Strings{"ZIB", "fu berlin"});
@@ -37,6 +38,7 @@ TEST_CASE("web_params: a full query string becomes search options") {
   CHECK(o.types == Strings{"group"});
   CHECK(o.limit == 5);
   CHECK(o.offset == 20);
+  CHECK(o.exact_counts);
 }
 
 TEST_CASE("web_params: absent and empty parameters take the defaults of search") {
@@ -45,6 +47,8 @@ TEST_CASE("web_params: absent and empty parameters take the defaults of search")
   CHECK(o.institutions.empty());
   CHECK(o.limit == 10);
   CHECK(o.offset == 0);
+  CHECK_FALSE(o.exact_counts);
+  CHECK_FALSE(search_options({{"exact", "0"}}).exact_counts);
   o = search_options({{"limit", ""}, {"offset", ""}, {"institution", ""}}, 7);
   CHECK(o.limit == 7);
   CHECK(o.offset == 0);
@@ -68,6 +72,8 @@ TEST_CASE("web_params: bad values are refused with a message naming the paramete
       {{{"offset", "10001"}}, "'offset' must be a whole number from 0 to 10000"},
       {{{"offset", "99999999999999999999999"}}, "'offset'"},
       {{{"offset", "\xff\x01"}}, "not '?" "?'"},
+      {{{"exact", "2"}}, "parameter 'exact' must be a whole number from 0 to 1, not 2"},
+      {{{"exact", "yes"}}, "'exact'"},
       {{{"q", "a"}, {"q", "b"}}, "parameter 'q' is given 2 times"},
       {{{"q", "caf\xc3"}}, "parameter 'q' is not valid UTF-8 (at byte 3)"},
       {{{"q", std::string(kMaxQueryParamBytes + 1, 'a')}}, "parameter 'q' is 4097 bytes long"},

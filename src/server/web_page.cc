@@ -60,14 +60,15 @@ std::string head(std::string_view title) {
 // The header bar with the search form. The facet boxes elsewhere on the
 // page belong to the same form (form="search"), so ticking one keeps the
 // query.
-std::string header(const std::string& query) {
+// The search form; with `exact`, its searches count every match too.
+std::string header(const std::string& query, bool exact = false) {
   return fmt::format(
       "<header><form method=\"get\" action=\"/\" role=\"search\" id=\"search\">\n"
       "<div class=\"box\"><a class=\"home\" href=\"/\">resdex</a>"
       "<input type=\"search\" name=\"q\" value=\"{}\" placeholder=\"Search research groups\" "
-      "aria-label=\"Search\"><button type=\"submit\">Search</button></div>\n"
+      "aria-label=\"Search\"><button type=\"submit\">Search</button></div>\n{}"
       "</form></header>\n",
-      html_escape(query));
+      html_escape(query), exact ? "<input type=\"hidden\" name=\"exact\" value=\"1\">\n" : "");
 }
 
 bool contains_folded(const std::vector<std::string>& values, const std::string& value) {
@@ -235,7 +236,7 @@ std::string query_string(const SearchOptions& o) {
 std::string search_page(const SearchOptions& request, const SearchResult& result,
                         const std::vector<FacetCounts>& facets) {
   std::string out = head(request.query.empty() ? "resdex" : request.query + " \u2014 resdex");
-  out += header(request.query);
+  out += header(request.query, request.exact_counts);
   out += "<div class=\"layout\">\n" + facet_boxes(request, facets, result.facets_exact) + "<main>\n";
   if (result.corrected_query) {
     SearchOptions corrected = request;
@@ -245,17 +246,26 @@ std::string search_page(const SearchOptions& request, const SearchResult& result
                        html_escape(query_string(corrected)), html_escape(*result.corrected_query));
   }
   const char* about = result.total_exact ? "" : "about ";
+  // Estimated counts (a broad query on a large index) link to the same
+  // page with every match counted.
+  std::string count_exactly;
+  if (!result.total_exact || !result.facets_exact) {
+    SearchOptions exact = request;
+    exact.exact_counts = true;
+    count_exactly = fmt::format(" <a class=\"exact\" href=\"/{}\">Count exactly</a>",
+                                html_escape(query_string(exact)));
+  }
   if (result.total == 0)
     out += request.query.empty() ? "<p class=\"summary\">No documents match.</p>\n"
                                  : "<p class=\"summary\">No documents match \u201c" +
                                        html_escape(request.query) + "\u201d.</p>\n";
   else if (result.hits.empty())
-    out += fmt::format("<p class=\"summary\">{}{} {} (none from {} on).</p>\n", about, result.total,
-                       result.total == 1 ? "match" : "matches", result.offset + 1);
+    out += fmt::format("<p class=\"summary\">{}{} {} (none from {} on).{}</p>\n", about, result.total,
+                       result.total == 1 ? "match" : "matches", result.offset + 1, count_exactly);
   else
-    out += fmt::format("<p class=\"summary\">{}{} {}, showing {}\u2013{}.</p>\n", about, result.total,
+    out += fmt::format("<p class=\"summary\">{}{} {}, showing {}\u2013{}.{}</p>\n", about, result.total,
                        result.total == 1 ? "match" : "matches", result.hits.front().rank,
-                       result.hits.back().rank);
+                       result.hits.back().rank, count_exactly);
   out += hits_list(result) + pagination(request, result);
   out += "</main>\n</div>\n<script>" + std::string(kScript) + "</script>\n</body>\n</html>\n";
   return out;
