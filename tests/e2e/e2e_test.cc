@@ -2079,6 +2079,14 @@ TEST_CASE("search: a broad query on a large index estimates its counts; --exact-
   // The same sample every time.
   CHECK(box.search({"broad", "--index", "idx", "--limit", "3"}) == estimate);
 
+  // An index of two shards samples each of them.
+  REQUIRE(box.index({"--corpus", "records.jsonl", "--index", "sharded", "--shards", "2"}).at("documents") == 12000);
+  const json sharded = box.search({"broad OR narrow", "--index", "sharded"});
+  CHECK(sharded.at("facets_exact") == false);
+  CHECK(std::abs(sharded.at("total").get<double>() - either_total) <= 0.1 * either_total);
+  CHECK(box.search({"broad OR narrow", "--index", "sharded", "--exact-counts"}).at("facets") ==
+        either_exact.at("facets"));
+
   // Few matches: counted exactly without asking.
   const json narrow = box.search({"narrow", "--index", "idx"});
   const json narrow_exact = box.search({"narrow", "--index", "idx", "--exact-counts"});
