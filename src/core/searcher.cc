@@ -315,17 +315,22 @@ struct Searcher::Impl {
   }
 
   // Every word of `text` but stop words matched as the indexer wrote it
-  // (on its stem, or as it stands where the indexer keeps no stem), weighted
-  // by how often it occurs in the query. A query of stop words only keeps
-  // them.
+  // (on its stem, or as it stands where the indexer keeps no stem), and
+  // the other spellings of its identifier-like words, weighted by how often
+  // each occurs in the query. A query of stop words only keeps them.
   Xapian::Query plain_words(const std::string& text) {
     std::map<std::string, Xapian::termcount> wqf, stopped;
     std::vector<std::string> sequence;  // the non-stop words in order, unstemmed
-    for (const auto& [word, term] : index_terms(text)) {
+    const std::string folded = norm.fold(text);
+    for (const auto& [word, term] : index_terms(folded)) {
       bool stop = ranking.stopwords && is_stopword(word);
       ++(stop ? stopped : wqf)[term];
       if (!stop) sequence.push_back(word);
     }
+    // The other spellings of identifier-like words, as the indexer adds
+    // them: "IL-6" also matches "IL6", and "IL6" "IL-6".
+    for (const auto& [word, term] : index_terms(identifier_spellings(folded)))
+      ++(ranking.stopwords && is_stopword(word) ? stopped : wqf)[term];
     if (wqf.empty()) wqf = std::move(stopped);
     std::vector<Xapian::Query> words;
     for (const auto& [term, n] : wqf) words.emplace_back(term, n);
@@ -362,20 +367,20 @@ struct Searcher::Impl {
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
   }
 
-  // The words of `text` in order, each with the term it is matched on:
-  // the words are cut by Xapian's TermGenerator from folded text, as the
-  // indexer cuts them, so "CD4+", "3.5" or "IL-6" give the same words in
+  // The words of folded text in order, each with the term it is matched
+  // on: the words are cut by Xapian's TermGenerator, as the indexer cuts
+  // them, so "CD4+", "3.5" or "IL-6" give the same words in
   // a query as in a document. The term is the word's "Z" stem, or the word
   // itself where the TermGenerator keeps no stem (words that start with a
   // digit, such as "6" or "5mg").
-  std::vector<std::pair<std::string, std::string>> index_terms(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> index_terms(const std::string& folded) {
     Xapian::Stem stem(schema::kStemmer);
     Xapian::TermGenerator tg;
     tg.set_stemmer(stem);
     tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     Xapian::Document scratch;
     tg.set_document(scratch);
-    tg.index_text(norm.fold(text));
+    tg.index_text(folded);
     std::vector<std::pair<Xapian::termpos, std::string>> at;
     for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t)
       for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) at.emplace_back(*p, *t);
