@@ -373,7 +373,7 @@ std::string identifier_spellings(std::string_view folded) {
   const uint8_t* s = bytes(folded);
   std::string out;
   std::vector<std::string_view> chain;  // words joined by single hyphens so far
-  bool identifier_like = false;         // a word of `chain` has a digit or at most 2 characters
+  bool identifier_like = false;         // a word of `chain` has a digit
   auto end_chain = [&] {
     if (chain.size() >= 2 && identifier_like) {
       for (std::string_view part : chain) out.append(part);
@@ -389,12 +389,10 @@ std::string identifier_spellings(std::string_view folded) {
     enum { kOther, kLetter, kDigit } run = kOther;
     std::string split;
     bool has_digit = false, cut = false;
-    size_t chars = 0;
     for (size_t i = begin; i < end;) {
       const size_t at = i;
       UChar32 c;
       U8_NEXT(s, i, end, c);
-      ++chars;
       const uint32_t gc = c < 0 ? 0 : U_GET_GC_MASK(c);
       const auto kind = (gc & U_GC_L_MASK) ? kLetter : (gc & U_GC_ND_MASK) ? kDigit : kOther;
       if (kind != kOther) {
@@ -412,7 +410,7 @@ std::string identifier_spellings(std::string_view folded) {
     const std::string_view gap = folded.substr(last_end, begin - last_end);
     if (gap != "-" && gap != "\u2010" && gap != "\u2011") end_chain();
     chain.push_back(folded.substr(begin, end - begin));
-    identifier_like = identifier_like || has_digit || chars <= 2;
+    identifier_like = identifier_like || has_digit;
     last_end = end;
   });
   end_chain();

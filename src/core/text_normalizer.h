@@ -74,10 +74,10 @@ class TextNormalizer {
 // "IL 6"; "p53", "p-53"):
 //  - a word where letters meet digits also split there: "il6" -> "il 6",
 //    "h3k36" -> "h 3 k 36";
-//  - words joined by single hyphens (U+002D, U+2010, U+2011) of which one
-//    has a digit or at most two characters also as one word: "il-6" ->
-//    "il6", "covid-19" -> "covid19", "t-cell" -> "tcell" (but not
-//    "dose-dependent", where the hyphen joins two words).
+//  - words joined by single hyphens (U+002D, U+2010, U+2011), one of them
+//    with a digit, also as one word: "il-6" -> "il6", "covid-19" ->
+//    "covid19" (but not "t-cell" or "dose-dependent", where the hyphen
+//    joins words that are words on their own).
 // identifier_spellings("il-6 and il6") == "il6 il 6 ". Empty when there
 // are none.
 std::string identifier_spellings(std::string_view folded);
