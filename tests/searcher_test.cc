@@ -464,6 +464,55 @@ TEST_CASE("searcher: plain-words syntax reads operators as words") {
   CHECK_NOTHROW(search(o));
 }
 
+TEST_CASE("searcher: plain-words queries match numbers, marked words and identifiers as the indexer wrote them") {
+  TempDir tmp;
+  IndexOptions io;
+  io.corpus_paths = {"corpus"};
+  io.index_dir = tmp.sub("index");
+  MemoryFileSystem fs;
+  fs.write("corpus/groups/il.md", Md{.name = "Group", .title = "Cytokines", .institutions = "ZIB", .body = "IL-6 signalling in atherosclerosis."}.str());
+  fs.write("corpus/groups/cd.md", Md{.name = "Group", .title = "Immunology", .institutions = "ZIB", .body = "Memory CD4+ T cells in the lung."}.str());
+  fs.write("corpus/groups/il2.md", Md{.name = "Group", .title = "Serum", .institutions = "ZIB", .body = "Serum IL6 levels."}.str());
+  fs.write("corpus/groups/dose.md", Md{.name = "Group", .title = "Dosing", .institutions = "ZIB", .body = "A dose of 3.5 mg in 2019."}.str());
+  REQUIRE(update_index(io, fs).failed.empty());
+  Searcher s(io.index_dir);
+  auto plain = [&](const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    o.syntax = SearchOptions::Syntax::kPlainWords;
+    return s.search(o);
+  };
+  // Words that start with a digit have no stem in the index; the query
+  // matches them as they stand, as the query language does.
+  CHECK(ids(plain("6")) == (Ids{"groups/il", "groups/il2"}));
+  CHECK(ids(plain("3.5 mg")) == Ids{"groups/dose"});
+  CHECK(ids(plain("2019")) == Ids{"groups/dose"});
+  // "CD4+" is one word to the indexer, and so to the query.
+  CHECK(ids(plain("CD4+")) == Ids{"groups/cd"});
+  // An identifier written with or without a hyphen finds both spellings,
+  // on the same terms.
+  CHECK(ids(plain("IL-6")) == (Ids{"groups/il", "groups/il2"}));
+  CHECK(ids(plain("IL6")) == (Ids{"groups/il", "groups/il2"}));
+  CHECK(plain("IL6").hits[0].score == doctest::Approx(plain("IL-6").hits[0].score));
+  CHECK(ids(plain("interleukin 6")) == (Ids{"groups/il", "groups/il2"}));
+  for (const char* q : {"6", "CD4+"}) {
+    SearchOptions o;
+    o.query = q;
+    CHECK(ids(s.search(o)) == ids(plain(q)));
+  }
+
+  // The matched words are highlighted, the "+" of "CD4+" outside the mark.
+  SearchResult r = plain("IL-6 CD4+");
+  REQUIRE(r.hits.size() == 3);
+  for (const Hit& h : r.hits) {
+    std::vector<std::string> marked;
+    for (auto [b, e] : h.highlights) marked.push_back(h.snippet.substr(b, e - b));
+    if (h.doc.id == "groups/il") CHECK(marked == std::vector<std::string>{"IL", "6"});
+    else if (h.doc.id == "groups/il2") CHECK(marked == std::vector<std::string>{"IL6"});
+    else CHECK(marked == std::vector<std::string>{"CD4"});
+  }
+}
+
 TEST_CASE("searcher: documents off fills only the ids") {
   SearchOptions o;
   o.query = "learning";

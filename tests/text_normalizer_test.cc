@@ -278,6 +278,26 @@ TEST_CASE("text_normalizer: tokenize gives byte offsets and folded words") {
   check_tokens("Straße", {{0, 7, "strasse"}});
 }
 
+TEST_CASE("text_normalizer: identifier_spellings splits letters from digits and joins identifier compounds") {
+  // Letters meeting digits: also split.
+  CHECK(identifier_spellings("il6") == "il 6 ");
+  CHECK(identifier_spellings("h3k36 p53") == "h 3 k 36 p 53 ");
+  CHECK(identifier_spellings("cd4+ cells") == "cd 4 ");
+  CHECK(identifier_spellings("\u03b1v\u03b28") == "\u03b1v\u03b2 8 ");  // any script's letters
+  CHECK(identifier_spellings("n\u0303a2") == "n\u0303a 2 ");  // a mark stays with its letter
+  // Hyphenated compounds with a digit: also joined.
+  CHECK(identifier_spellings("il-6 and il6") == "il6 il 6 ");
+  CHECK(identifier_spellings("covid-19") == "covid19 ");
+  CHECK(identifier_spellings("anti-il-6") == "antiil6 ");
+  CHECK(identifier_spellings("il\u20106, covid\u201119") == "il6 covid19 ");
+  CHECK(identifier_spellings("5-ht2a") == "ht 2 a 5ht2a ");
+  // Words that a hyphen joins, other gaps, plain words: nothing.
+  CHECK(identifier_spellings("t-cell dose-dependent alpha-synuclein").empty());
+  CHECK(identifier_spellings("il - 6, il--6, il/6").empty());
+  CHECK(identifier_spellings("plain words 42").empty());
+  CHECK(identifier_spellings("").empty());
+}
+
 TEST_CASE("text_normalizer: tokenize joins apostrophes only inside words") {
   check_tokens("don\xE2\x80\x99t", {{0, 7, "don\xE2\x80\x99t"}});
   check_tokens("'quoted'", {{1, 7, "quoted"}});

@@ -54,7 +54,8 @@ void SpellingDelta::apply(Xapian::WritableDatabase& db) const {
 // Indexes `text` folded, with `prefix` (and, for a prefixed field with a
 // weight, once more unprefixed). Words with umlauts also get their German
 // spelling at the same positions, so "mueller" finds "Müller" as "muller"
-// does, in phrases too.
+// does, in phrases too; identifier-like words get their other spellings
+// (identifier_spellings()).
 void DocumentBuilder::index_field(std::string_view text, const std::string& prefix,
                                   unsigned weight) {
   if (text.empty()) return;
@@ -69,9 +70,15 @@ void DocumentBuilder::index_field(std::string_view text, const std::string& pref
     }
   }
 
+  // Identifier-like words also as the other spellings of them ("IL-6"
+  // also as "il6", "IL6" also as "il 6"), without positions, so that a
+  // phrase still matches only the words as written.
+  const std::string spellings = identifier_spellings(folded);
+
   auto index_with = [&](const std::string& pfx, unsigned wdf_inc) {
     Xapian::termpos start = termgen_.get_termpos();
     termgen_.index_text(folded, wdf_inc, pfx);
+    if (!spellings.empty()) termgen_.index_text_without_positions(spellings, wdf_inc, pfx);
     for (const auto& [plain, german] : variants) {
       Xapian::TermIterator t = current_->termlist_begin();
       t.skip_to(pfx + plain);

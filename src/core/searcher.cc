@@ -352,17 +352,23 @@ struct Searcher::Impl {
     return query;
   }
 
-  // Every word of `text` but stop words matched on its stem, weighted by
-  // how often it occurs in the query. A query of stop words only keeps them.
+  // Every word of `text` but stop words matched as the indexer wrote it
+  // (on its stem, or as it stands where the indexer keeps no stem), and
+  // the other spellings of its identifier-like words, weighted by how often
+  // each occurs in the query. A query of stop words only keeps them.
   Xapian::Query plain_words(const std::string& text) {
-    Xapian::Stem stem(schema::kStemmer);
     std::map<std::string, Xapian::termcount> wqf, stopped;
     std::vector<std::string> sequence;  // the non-stop words in order, unstemmed
-    for (const Token& t : norm.tokenize(text)) {
-      bool stop = ranking.stopwords && is_stopword(t.folded);
-      ++(stop ? stopped : wqf)["Z" + stem(t.folded)];
-      if (!stop) sequence.push_back(t.folded);
+    const std::string folded = norm.fold(text);
+    for (const auto& [word, term] : index_terms(folded)) {
+      bool stop = ranking.stopwords && is_stopword(word);
+      ++(stop ? stopped : wqf)[term];
+      if (!stop) sequence.push_back(word);
     }
+    // The other spellings of identifier-like words, as the indexer adds
+    // them: "IL-6" also matches "IL6", and "IL6" "IL-6".
+    for (const auto& [word, term] : index_terms(identifier_spellings(folded)))
+      ++(ranking.stopwords && is_stopword(word) ? stopped : wqf)[term];
     if (wqf.empty()) wqf = std::move(stopped);
     std::vector<Xapian::Query> words;
     for (const auto& [term, n] : wqf) words.emplace_back(term, n);
@@ -397,6 +403,34 @@ struct Searcher::Impl {
     Xapian::Query near(Xapian::Query::OP_OR, pairs.begin(), pairs.end());
     return Xapian::Query(Xapian::Query::OP_OR, bag,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
+  }
+
+  // The words of folded text in order, each with the term it is matched
+  // on: the words are cut by Xapian's TermGenerator, as the indexer cuts
+  // them, so "CD4+", "3.5" or "IL-6" give the same words in
+  // a query as in a document. The term is the word's "Z" stem, or the word
+  // itself where the TermGenerator keeps no stem (words that start with a
+  // digit, such as "6" or "5mg").
+  std::vector<std::pair<std::string, std::string>> index_terms(const std::string& folded) {
+    Xapian::Stem stem(schema::kStemmer);
+    Xapian::TermGenerator tg;
+    tg.set_stemmer(stem);
+    tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    Xapian::Document scratch;
+    tg.set_document(scratch);
+    tg.index_text(folded);
+    std::vector<std::pair<Xapian::termpos, std::string>> at;
+    for (auto t = scratch.termlist_begin(); t != scratch.termlist_end(); ++t)
+      for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p) at.emplace_back(*p, *t);
+    std::sort(at.begin(), at.end());
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& [pos, word] : at) {
+      std::string z = schema::kPrefixStem + stem(word);
+      Xapian::TermIterator t = scratch.termlist_begin();
+      t.skip_to(z);
+      out.emplace_back(word, t != scratch.termlist_end() && *t == z ? z : word);
+    }
+    return out;
   }
 
   Xapian::Query filter(const std::string& prefix, const std::vector<std::string>& values) {

@@ -21,8 +21,9 @@ struct SearchOptions {
   std::string query;
   // kQueryLanguage reads `query` with Xapian's QueryParser (operators,
   // phrases, fields). kPlainWords reads it as a bag of words, each matched
-  // on its stem: for natural-language queries such as claims or questions,
-  // where "-" or "NOT" are not operators.
+  // on its stem (a number as it stands) and identifiers in all their
+  // spellings ("IL-6", "IL6"): for natural-language queries such as claims
+  // or questions, where "-" or "NOT" are not operators.
   enum class Syntax { kQueryLanguage, kPlainWords };
   Syntax syntax = Syntax::kQueryLanguage;
   // Filters: values of one facet are ORed, different facets ANDed. Values

@@ -34,16 +34,19 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
     : norm_(norm), stemmer_(schema::kStemmer), wildcards_(wildcards) {
   for (const std::string& term : terms) {
     if (term.empty()) continue;
-    if (term[0] == 'Z') {
-      std::string_view stem = strip_prefix(std::string_view(term).substr(1));
-      if (!stem.empty()) {
-        stems_.emplace(stem);
-        stem_initials_.set(static_cast<unsigned char>(stem[0]));
-      }
-    } else {
-      std::string_view word = strip_prefix(term);
-      if (!word.empty()) words_.emplace(word);
+    const bool stemmed = term[0] == 'Z';
+    std::string form(strip_prefix(std::string_view(term).substr(stemmed ? 1 : 0)));
+    // Xapian's TermGenerator keeps up to three trailing '+' or '#' in a
+    // word ("c++", "cd4+"), which tokenize() leaves out of the word: match
+    // the word without them (stemmed again: "cells+" was its own stem).
+    const size_t keep = form.find_last_not_of("+#");
+    if (keep != std::string::npos && form.size() - keep - 1 <= 3 && keep + 1 < form.size()) {
+      form.resize(keep + 1);
+      if (stemmed) form = stemmer_(form);
     }
+    if (form.empty()) continue;
+    if (stemmed) stem_initials_.set(static_cast<unsigned char>(form[0]));
+    (stemmed ? stems_ : words_).emplace(std::move(form));
   }
 }
 

@@ -369,6 +369,54 @@ std::vector<Token> TextNormalizer::tokenize(std::string_view text) const {
   return tokens;
 }
 
+std::string identifier_spellings(std::string_view folded) {
+  const uint8_t* s = bytes(folded);
+  std::string out;
+  std::vector<std::string_view> chain;  // words joined by single hyphens so far
+  bool identifier_like = false;         // a word of `chain` has a digit
+  auto end_chain = [&] {
+    if (chain.size() >= 2 && identifier_like) {
+      for (std::string_view part : chain) out.append(part);
+      out += ' ';
+    }
+    chain.clear();
+    identifier_like = false;
+  };
+  size_t last_end = 0;
+  for_each_word(folded, [&](size_t begin, size_t end) {
+    // The word split where letters meet digits; marks and connectors go
+    // with the run they follow.
+    enum { kOther, kLetter, kDigit } run = kOther;
+    std::string split;
+    bool has_digit = false, cut = false;
+    for (size_t i = begin; i < end;) {
+      const size_t at = i;
+      UChar32 c;
+      U8_NEXT(s, i, end, c);
+      const uint32_t gc = c < 0 ? 0 : U_GET_GC_MASK(c);
+      const auto kind = (gc & U_GC_L_MASK) ? kLetter : (gc & U_GC_ND_MASK) ? kDigit : kOther;
+      if (kind != kOther) {
+        if (run != kOther && kind != run) {
+          split += ' ';
+          cut = true;
+        }
+        run = kind;
+      }
+      has_digit = has_digit || kind == kDigit;
+      split.append(folded.substr(at, i - at));
+    }
+    if (cut) out.append(split).append(" ");
+
+    const std::string_view gap = folded.substr(last_end, begin - last_end);
+    if (gap != "-" && gap != "\u2010" && gap != "\u2011") end_chain();
+    chain.push_back(folded.substr(begin, end - begin));
+    identifier_like = identifier_like || has_digit;
+    last_end = end;
+  });
+  end_chain();
+  return out;
+}
+
 bool is_valid_utf8(std::string_view text, size_t* bad_offset) {
   const uint8_t* s = bytes(text);
   const size_t n = text.size();

@@ -68,6 +68,20 @@ class TextNormalizer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Other spellings of the identifier-like words of folded text, as words
+// separated by spaces, for indexing and matching next to the text itself,
+// so that the ways scientific text writes one name meet ("IL-6", "IL6",
+// "IL 6"; "p53", "p-53"):
+//  - a word where letters meet digits also split there: "il6" -> "il 6",
+//    "h3k36" -> "h 3 k 36";
+//  - words joined by single hyphens (U+002D, U+2010, U+2011), one of them
+//    with a digit, also as one word: "il-6" -> "il6", "covid-19" ->
+//    "covid19" (but not "t-cell" or "dose-dependent", where the hyphen
+//    joins words that are words on their own).
+// identifier_spellings("il-6 and il6") == "il6 il 6 ". Empty when there
+// are none.
+std::string identifier_spellings(std::string_view folded);
+
 // True if `text` is well-formed UTF-8. On false, *bad_offset (if given) is
 // the byte offset of the first invalid sequence.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);

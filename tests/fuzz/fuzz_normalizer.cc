@@ -105,6 +105,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(norm.fold(german) == german);
   }
 
+  // identifier_spellings: valid UTF-8 words, each followed by one space.
+  const std::string spellings = resdex::identifier_spellings(folded);
+  FUZZ_CHECK(resdex::is_valid_utf8(spellings));
+  FUZZ_CHECK(spellings.empty() || (spellings.back() == ' ' && spellings.find("  ") == std::string::npos &&
+                                   spellings.front() != ' '));
+
   check_tokens(norm, input);
   check_tokens(norm, folded);
   for (const resdex::Token& t : norm.tokenize(input)) {
