@@ -753,6 +753,9 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
       {"search", "--json", "--index", "idx", "stochstic"},
       {"show", "--index", "idx", "groups/mueller"},
       {"show", "--json", "--index", "idx", "extra/7"},
+      // Reads the term list table, which a search does not need.
+      {"similar", "--json", "--index", "idx", "groups/mueller"},
+      {"similar", "--index", "idx", "extra/7"},
   };
   int refused = 0, answered = 0;
   std::vector<std::string> unaffected;
