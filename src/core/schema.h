@@ -22,13 +22,18 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 3;
+inline constexpr int kVersion = 4;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
 // every shard by `resdex index` from the synonyms files; absent or "" when
 // there are none.
 inline constexpr const char* kSynonymsKey = "resdex.synonyms";
+
+// Index metadata holding the preset dictionary the stored document data
+// is deflated with (DataCodec, document_builder.h); every shard of a
+// generation has the same. Absent: plain JSON.
+inline constexpr const char* kDataDictionaryKey = "resdex.data_dictionary";
 
 // The synonyms file `resdex index` reads at the top of a corpus directory.
 inline constexpr const char* kSynonymsFile = "synonyms.txt";
