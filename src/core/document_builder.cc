@@ -213,6 +213,8 @@ Error corrupt(const std::string& why) {
 
 }  // namespace
 
+DataCodec::DataCodec() = default;
+
 DataCodec::DataCodec(std::string dictionary) : dictionary_(std::move(dictionary)) {
   if (dictionary_.empty()) return;
   dictionary_id_ = dictionary_id(dictionary_);

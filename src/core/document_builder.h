@@ -28,7 +28,7 @@ class TextNormalizer;
 // index without a dictionary (or an older resdex) stores it.
 class DataCodec {
  public:
-  DataCodec() = default;  // plain JSON
+  DataCodec();  // plain JSON
   // "" gives plain JSON. Throws Error(kCorrupt) if zlib refuses it.
   explicit DataCodec(std::string dictionary);
   ~DataCodec();
