@@ -200,6 +200,10 @@ namespace {
 constexpr char kDeflated = '\x01';
 constexpr int kWindowBits = -15;  // raw deflate, 32 KB window
 constexpr int kMemLevel = 8;
+// zlib's level 3 instead of its default 6: with a dictionary, level 6 takes
+// twice as long per ACL record (~80 us against ~40 us, Xapian's own zlib
+// pass on a record without one ~30 us) for 5% less data.
+constexpr int kLevel = 3;
 constexpr size_t kMaxDictionary = 32768;
 
 uint32_t dictionary_id(const std::string& dictionary) {
@@ -219,7 +223,7 @@ DataCodec::DataCodec(std::string dictionary) : dictionary_(std::move(dictionary)
   if (dictionary_.empty()) return;
   dictionary_id_ = dictionary_id(dictionary_);
   primed_ = std::make_unique<z_stream>();
-  if (deflateInit2(primed_.get(), Z_DEFAULT_COMPRESSION, Z_DEFLATED, kWindowBits, kMemLevel,
+  if (deflateInit2(primed_.get(), kLevel, Z_DEFLATED, kWindowBits, kMemLevel,
                    Z_DEFAULT_STRATEGY) != Z_OK) {
     primed_.reset();
     throw std::bad_alloc();
