@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -1089,6 +1090,74 @@ TEST_CASE("indexer: a rebuild that fails leaves no unfinished generation behind"
           std::vector<std::string>{"XAPIANDB", std::filesystem::path(generation).filename().string()});
   }
   CHECK(f.all_ids() == kAllIds);
+}
+
+TEST_CASE("indexer: a rebuild carries a broken line's last good version with readable stored data") {
+  JsonlFixture f;
+  REQUIRE(f.run().added == 4);
+  // Another first record makes another data dictionary for the new generation.
+  f.lines[0] = rec("a1", "Inverse problems revisited", "Tikhonov regularisation in Hilbert spaces.",
+                   {"Zuse Institute Berlin"}, 2019);
+  f.lines[1] = R"({"_id": "a2", "title": ["not", "a", "string"]})";
+  f.write();
+  f.options.rebuild = true;
+  IndexReport r = f.run();
+  REQUIRE(r.failed.size() == 1);
+  CHECK(r.documents == 4);
+  Searcher s(f.options.index_dir);
+  Document d = s.get("a2");
+  CHECK(d.title == "Epidemic models");
+  CHECK(d.text == "Stochastic simulation of outbreaks.");
+  CHECK(d.institutions == std::vector<std::string>{"FU Berlin"});
+  CHECK(s.get("a1").title == "Inverse problems revisited");
+}
+
+TEST_CASE("indexer: a large build leaves words of one document out of the spelling data, updates still work") {
+  JsonlFixture f;
+  f.options.threads = 2;
+  f.lines.clear();
+  // 5,000 records: every one has "epidemics"; "pathology" is in two,
+  // "vaccines" in one.
+  for (int i = 0; i < 5000; ++i) {
+    std::string text = "Epidemics and outbreak number " + std::to_string(i) + ".";
+    if (i == 10 || i == 4000) text += " Pathology.";
+    if (i == 20) text += " Vaccines.";
+    f.lines.push_back(rec("r" + std::to_string(i), "Record", text));
+  }
+  f.write();
+  REQUIRE(f.run().added == 5000);
+  auto suggestion = [&](const std::string& query) {
+    Searcher s(f.options.index_dir);
+    SearchOptions so;
+    so.query = query;
+    return s.search(so).corrected_query;
+  };
+  CHECK(suggestion("pathalogy") == std::optional<std::string>("pathology"));
+  CHECK(suggestion("vacines") == std::nullopt);
+  CHECK(f.find("vaccines") == Ids{"r20"});  // searchable all the same
+  {
+    Xapian::Database db(f.options.index_dir);
+    std::map<std::string, Xapian::doccount> words;
+    for (auto w = db.spellings_begin(); w != db.spellings_end(); ++w) words[*w] = w.get_termfreq();
+    CHECK(words["epidemics"] == 5000);
+    CHECK(words["pathology"] == 2);
+    CHECK(words.count("vaccines") == 0);
+  }
+
+  // Updates may take out a word the build left out, and add words of
+  // their own (a word the build left out counts one document short).
+  f.lines[20] = rec("r20", "Record", "Epidemics and outbreak number 20.");
+  f.lines[30] = rec("r30", "Record", "Epidemics and vaccines.");
+  f.write();
+  IndexReport r = f.run();
+  CHECK(r.updated == 2);
+  CHECK(r.failed.empty());
+  CHECK(f.find("vaccines") == Ids{"r30"});
+  f.lines[40] = rec("r40", "Record", "Epidemics and vaccines, again.");
+  f.lines[41] = rec("r41", "Record", "Vaccines as well.");
+  f.write();
+  CHECK(f.run().updated == 2);
+  CHECK(suggestion("vacines") == std::optional<std::string>("vaccines"));
 }
 
 TEST_CASE("indexer: a rebuild repairs an index whose tables are damaged, carrying what it can read") {

@@ -1,6 +1,10 @@
 #include "core/document_builder.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
+#include <xxhash.h>
+#include <zlib.h>
 
 #include "core/error.h"
 #include "core/schema.h"
@@ -29,7 +33,8 @@ bool has_umlaut(std::string_view text) {
 
 }  // namespace
 
-DocumentBuilder::DocumentBuilder(const TextNormalizer& norm) : norm_(norm), stemmer_(schema::kStemmer) {
+DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary)
+    : norm_(norm), stemmer_(schema::kStemmer), codec_(std::move(data_dictionary)) {
   termgen_.set_stemmer(stemmer_);
   termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
 }
@@ -41,6 +46,20 @@ void SpellingDelta::count(const Xapian::Document& doc, long sign) {
     if (c >= 'A' && c <= 'Z') continue;  // prefixed, or a Z stem
     if (term.find_first_not_of("0123456789") == std::string::npos) continue;
     delta_[term] += sign;
+  }
+}
+
+void SpellingDelta::merge(const SpellingDelta& other) {
+  for (const auto& [word, n] : other.delta_) delta_[word] += n;
+}
+
+void SpellingDelta::prune(const SpellingDelta& all, long min_documents) {
+  for (auto it = delta_.begin(); it != delta_.end();) {
+    auto total = all.delta_.find(it->first);
+    if (it->second > 0 && (total == all.delta_.end() || total->second < min_documents))
+      it = delta_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -140,22 +159,22 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
                      : f.id == schema::FacetId::kArea      ? areas
                                                            : year);
   xdoc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
-  xdoc.set_data(encode_data(doc));
+  xdoc.set_data(codec_.encode(doc));
   current_ = nullptr;
   return xdoc;
 }
 
 std::string encode_data(const Document& doc) {
-  json j = {{"id", doc.id},
-            {"type", doc.type},
-            {"name", doc.name},
-            {"title", doc.title},
-            {"institutions", doc.institutions},
-            {"department", doc.department},
-            {"areas", doc.areas},
-            {"year", doc.year},
-            {"path", doc.path},
-            {"text", doc.text}};
+  // Empty fields are left out: decode_data() gives them their defaults.
+  json j = {{"id", doc.id}, {"type", doc.type}};
+  if (!doc.name.empty()) j["name"] = doc.name;
+  if (!doc.title.empty()) j["title"] = doc.title;
+  if (!doc.institutions.empty()) j["institutions"] = doc.institutions;
+  if (!doc.department.empty()) j["department"] = doc.department;
+  if (!doc.areas.empty()) j["areas"] = doc.areas;
+  if (doc.year != 0) j["year"] = doc.year;
+  j["path"] = doc.path;
+  if (!doc.text.empty()) j["text"] = doc.text;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -179,6 +198,110 @@ Document decode_data(std::string_view data) {
                 std::string("stored document data is not resdex's (") + e.what() +
                     "): rebuild the index with `resdex index --rebuild`");
   }
+}
+
+namespace {
+
+// Deflated data: this byte, the dictionary's id (4 bytes, little-endian),
+// then a raw deflate stream.
+constexpr char kDeflated = '\x01';
+constexpr int kWindowBits = -15;  // raw deflate, 32 KB window
+constexpr int kMemLevel = 8;
+// zlib's level 3 instead of its default 6: with a dictionary, level 6 takes
+// twice as long per ACL record (~80 us against ~40 us, Xapian's own zlib
+// pass on a record without one ~30 us) for 5% less data.
+constexpr int kLevel = 3;
+constexpr size_t kMaxDictionary = 32768;
+
+uint32_t dictionary_id(const std::string& dictionary) {
+  return static_cast<uint32_t>(XXH3_64bits(dictionary.data(), dictionary.size()));
+}
+
+Error corrupt(const std::string& why) {
+  return Error(Error::Kind::kCorrupt,
+               "stored document data is not readable (" + why + "): rebuild the index with `resdex index --rebuild`");
+}
+
+}  // namespace
+
+DataCodec::DataCodec() = default;
+
+DataCodec::DataCodec(std::string dictionary) : dictionary_(std::move(dictionary)) {
+  if (dictionary_.empty()) return;
+  dictionary_id_ = dictionary_id(dictionary_);
+  primed_ = std::make_unique<z_stream>();
+  if (deflateInit2(primed_.get(), kLevel, Z_DEFLATED, kWindowBits, kMemLevel,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    primed_.reset();
+    throw std::bad_alloc();
+  }
+  if (deflateSetDictionary(primed_.get(), reinterpret_cast<const Bytef*>(dictionary_.data()),
+                           static_cast<uInt>(dictionary_.size())) != Z_OK) {
+    deflateEnd(primed_.get());
+    primed_.reset();
+    throw corrupt("zlib refuses the index's data dictionary");
+  }
+}
+
+DataCodec::~DataCodec() {
+  if (primed_) deflateEnd(primed_.get());
+}
+
+std::string DataCodec::encode(const Document& doc) const {
+  std::string plain = encode_data(doc);
+  if (!primed_) return plain;
+  z_stream s;
+  if (deflateCopy(&s, primed_.get()) != Z_OK) throw std::bad_alloc();
+  std::string out(5 + deflateBound(&s, static_cast<uLong>(plain.size())), '\0');
+  out[0] = kDeflated;
+  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((dictionary_id_ >> (8 * i)) & 0xff);
+  s.next_in = reinterpret_cast<Bytef*>(plain.data());
+  s.avail_in = static_cast<uInt>(plain.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data() + 5);
+  s.avail_out = static_cast<uInt>(out.size() - 5);
+  int rc = deflate(&s, Z_FINISH);
+  out.resize(out.size() - s.avail_out);
+  deflateEnd(&s);
+  if (rc != Z_STREAM_END) return plain;  // cannot happen with deflateBound's room
+  return out;
+}
+
+Document DataCodec::decode(std::string_view data) const {
+  if (data.empty() || data[0] != kDeflated) return decode_data(data);
+  if (data.size() < 5) throw corrupt("truncated");
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(static_cast<unsigned char>(data[1 + i])) << (8 * i);
+  if (dictionary_.empty() || id != dictionary_id_)
+    throw corrupt("written with another data dictionary than the index has");
+  z_stream s{};
+  if (inflateInit2(&s, kWindowBits) != Z_OK) throw std::bad_alloc();
+  if (inflateSetDictionary(&s, reinterpret_cast<const Bytef*>(dictionary_.data()),
+                           static_cast<uInt>(dictionary_.size())) != Z_OK) {
+    inflateEnd(&s);
+    throw corrupt("bad data dictionary");
+  }
+  std::string plain;
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + 5));
+  s.avail_in = static_cast<uInt>(data.size() - 5);
+  int rc = Z_OK;
+  char buf[16384];
+  while (rc == Z_OK) {
+    s.next_out = reinterpret_cast<Bytef*>(buf);
+    s.avail_out = sizeof buf;
+    rc = inflate(&s, Z_NO_FLUSH);
+    plain.append(buf, sizeof buf - s.avail_out);
+    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;  // input ends early
+  }
+  inflateEnd(&s);
+  if (rc != Z_STREAM_END) throw corrupt("damaged deflate stream");
+  return decode_data(plain);
+}
+
+std::string DataCodec::make_dictionary(const std::vector<Document>& sample) {
+  std::string all;
+  for (const Document& doc : sample) all += encode_data(doc);
+  if (all.size() > kMaxDictionary) all.erase(0, all.size() - kMaxDictionary);
+  return all;
 }
 
 }  // namespace resdex

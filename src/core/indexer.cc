@@ -137,7 +137,8 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
   std::unordered_map<std::string, Indexed> state;
   for (size_t i = 0; i < dbs.size(); ++i) read_state(dbs[i], i, &state);
   CorpusPass pass(fs, norm, report);
-  DocumentBuilder builder(norm);
+  // Every shard of a generation has the dictionary of the first.
+  DocumentBuilder builder(norm, dbs[0].get_metadata(schema::kDataDictionaryKey));
   std::vector<SpellingDelta> spelling(dbs.size());
 
   size_t begun = 0;
@@ -251,18 +252,28 @@ class EntryQueue {
 struct ShardWriter {
   std::string path;
   std::string synonyms;  // Synonyms::serialize()
+  const std::string* data_dictionary = nullptr;
   std::optional<Xapian::WritableDatabase> db;
+  SpellingDelta spelling;  // of the documents added, applied by finish_shard
   size_t added = 0;
   std::vector<ReadError> failed;
   std::vector<std::string> failed_ids;
   std::exception_ptr error;
 };
 
+// In a build of at least this many documents, a word found in only one
+// document is left out of the spelling data: in a large corpus such words
+// are mostly typos, run-together words and other noise, and they take
+// three quarters of the spelling table (the ACL Anthology's is 3.2 MB
+// without them, 12.4 MB with them; docs/performance.md). Smaller corpora
+// keep every word, as each one there may be the only spelling of a topic.
+constexpr size_t kSpellingPruneFrom = 5000;
+
 void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& reader) {
   try {
     TextNormalizer norm;
-    DocumentBuilder builder(norm);
-    SpellingDelta spelling;
+    DocumentBuilder builder(norm, *shard.data_dictionary);
+    SpellingDelta& spelling = shard.spelling;
     SourceEntry entry;
     while (queue.pop(&entry)) {
       Document doc;
@@ -277,13 +288,25 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
       shard.db->add_document(xdoc);
       ++shard.added;
     }
-    spelling.apply(*shard.db);
-    shard.db->set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
-    shard.db->set_metadata(schema::kSynonymsKey, shard.synonyms);
-    shard.db->commit();
   } catch (...) {
     shard.error = std::current_exception();
     queue.abort();
+  }
+}
+
+// Writes a shard's spelling data (less what `all`, the whole build's
+// counts, says to leave out) and metadata, and commits it.
+void finish_shard(ShardWriter& shard, const SpellingDelta* all) {
+  try {
+    if (all) shard.spelling.prune(*all, 2);
+    shard.spelling.apply(*shard.db);
+    shard.spelling = SpellingDelta();
+    shard.db->set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
+    shard.db->set_metadata(schema::kSynonymsKey, shard.synonyms);
+    shard.db->set_metadata(schema::kDataDictionaryKey, *shard.data_dictionary);
+    shard.db->commit();
+  } catch (...) {
+    shard.error = std::current_exception();
   }
 }
 
@@ -296,7 +319,10 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
   std::vector<std::string> ids = pass.unreadable();
   for (const ShardWriter& shard : shards) ids.insert(ids.end(), shard.failed_ids.begin(), shard.failed_ids.end());
   std::vector<Xapian::Document> docs;
+  DataCodec codec(*shards[0].data_dictionary);
   try {
+    // The stored data is written again with this generation's dictionary.
+    DataCodec old_codec(previous.get_metadata(schema::kDataDictionaryKey));
     for (const auto& [id, indexed] : read_state(previous))
       if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
     for (const std::string& id : ids) {
@@ -306,7 +332,7 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       // mean a damaged `previous`.
       Xapian::Document doc = previous.get_document(*p);
       Xapian::Document copy;
-      copy.set_data(doc.get_data());
+      copy.set_data(codec.encode(old_codec.decode(doc.get_data())));
       for (auto v = doc.values_begin(); v != doc.values_end(); ++v) copy.add_value(v.get_valueno(), *v);
       // Written by a resdex from before schema version 3.
       if (copy.get_value(schema::kSlotFacets).empty()) {
@@ -322,6 +348,8 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       docs.push_back(std::move(copy));
     }
   } catch (const Xapian::DatabaseError&) {
+    docs.clear();
+  } catch (const Error&) {  // stored data that cannot be read
     docs.clear();
   }
   SpellingDelta spelling;
@@ -370,10 +398,20 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   // (docs/performance.md). The variable is read when a database is
   // opened; a value the user set wins.
   setenv("XAPIAN_FLUSH_THRESHOLD", "500", 0);
+  // The stored data's dictionary (DataCodec), made from the first
+  // documents of the corpus: the writers start once it is made.
+  std::string data_dictionary;
+  // The shards are scratch files, merged by the compaction below and then
+  // removed, or removed when the run fails: they need no fsync. The
+  // compaction writes the generation itself with Xapian's usual syncing,
+  // and the stub names it only after that. (Not DB_DANGEROUS, which
+  // updates blocks in place: on a full disk Xapian then reports that it
+  // cannot cancel instead of the disk being full.)
   for (unsigned i = 0; i < threads; ++i) {
     shards[i].path = shard_dir + "/" + std::to_string(i);
     shards[i].synonyms = new_synonyms;
-    shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE);
+    shards[i].data_dictionary = &data_dictionary;
+    shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
   }
 
   // Writers of a merged index share one queue. Writers of output shards
@@ -384,13 +422,32 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   for (unsigned i = 0; i < (by_id ? threads : 1u); ++i)
     queues.push_back(std::make_unique<EntryQueue>(4096));
   std::vector<std::thread> workers;
-  for (unsigned i = 0; i < threads; ++i)
-    workers.emplace_back(write_shard, std::ref(shards[i]), std::ref(*queues[by_id ? i : 0]),
-                         std::cref(pass.reader()));
+  constexpr size_t kDictionarySample = 64;  // documents; ~32 KB of JSON or more
+  std::vector<SourceEntry> held;            // read before the writers start
+  auto push = [&](SourceEntry&& entry) {
+    queues[by_id ? shard_of(entry.id, threads) : 0]->push(std::move(entry));
+  };
+  auto start = [&] {
+    std::vector<Document> sample;
+    for (const SourceEntry& e : held) {
+      Document doc;
+      ReadError err;
+      if (pass.reader().parse(e, &doc, &err)) sample.push_back(std::move(doc));
+    }
+    data_dictionary = DataCodec::make_dictionary(sample);
+    for (unsigned i = 0; i < threads; ++i)
+      workers.emplace_back(write_shard, std::ref(shards[i]), std::ref(*queues[by_id ? i : 0]),
+                           std::cref(pass.reader()));
+    for (SourceEntry& e : held) push(std::move(e));
+    held.clear();
+  };
   try {
     pass.run(options, [&](SourceEntry&& entry) {
-      queues[by_id ? shard_of(entry.id, threads) : 0]->push(std::move(entry));
+      if (!workers.empty()) return push(std::move(entry));
+      held.push_back(std::move(entry));
+      if (held.size() == kDictionarySample) start();
     });
+    if (workers.empty()) start();
     for (auto& q : queues) q->close();
   } catch (...) {
     for (auto& q : queues) q->abort();
@@ -399,12 +456,29 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     throw;
   }
   for (auto& w : workers) w.join();
-  for (auto& shard : shards) {
-    if (shard.error) {
-      std::filesystem::remove_all(shard_dir);
-      std::rethrow_exception(shard.error);
+  auto check = [&] {
+    for (auto& shard : shards) {
+      if (shard.error) {
+        std::filesystem::remove_all(shard_dir);
+        std::rethrow_exception(shard.error);
+      }
     }
+  };
+  check();
+  // Spelling data and commits, each shard on a thread of its own.
+  std::optional<SpellingDelta> all_words;
+  size_t added = 0;
+  for (const auto& shard : shards) added += shard.added;
+  if (added >= kSpellingPruneFrom) {
+    all_words.emplace();
+    for (const auto& shard : shards) all_words->merge(shard.spelling);
   }
+  workers.clear();
+  for (auto& shard : shards)
+    workers.emplace_back(finish_shard, std::ref(shard), all_words ? &*all_words : nullptr);
+  for (auto& w : workers) w.join();
+  all_words.reset();
+  check();
   if (previous) {
     carry_forward(*previous, pass, shards, *shards[0].db);
     shards[0].db->commit();

@@ -30,6 +30,11 @@ inline constexpr const char* kVersionKey = "resdex.schema_version";
 // there are none.
 inline constexpr const char* kSynonymsKey = "resdex.synonyms";
 
+// Index metadata holding the preset dictionary the stored document data
+// is deflated with (DataCodec, document_builder.h); every shard of a
+// generation has the same. Absent: plain JSON.
+inline constexpr const char* kDataDictionaryKey = "resdex.data_dictionary";
+
 // The synonyms file `resdex index` reads at the top of a corpus directory.
 inline constexpr const char* kSynonymsFile = "synonyms.txt";
 

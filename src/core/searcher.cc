@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <xapian.h>
@@ -266,6 +267,9 @@ struct Searcher::Impl {
   TextNormalizer norm;
   RankingOptions ranking;
   Synonyms synonyms;                  // as stored in the index
+  // Reads the stored data of `db`; made on first use, as a search for ids
+  // only needs none.
+  std::unique_ptr<DataCodec> codec;
   std::set<std::string> synonym_terms;  // terms the synonyms of a query added
 
   Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) { reopen(); }
@@ -282,6 +286,12 @@ struct Searcher::Impl {
     remote = lists_remote_shard(stub);
     facet_mode = FacetCounter::Mode::kLocal;
     load_synonyms();
+    codec.reset();
+  }
+
+  Document decode(const Xapian::Document& doc) {
+    if (!codec) codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
+    return codec->decode(doc.get_data());
   }
 
   // The synonyms stored in the index; none when they cannot be read (the
@@ -644,7 +654,7 @@ struct Searcher::Impl {
         result.hits.push_back(std::move(hit));
         continue;
       }
-      hit.doc = decode_data(it.get_document().get_data());
+      hit.doc = decode(it.get_document());
       if (opt.snippets) {
         Snippet s = Highlighter(norm, matched[rank - 1 - opt.offset], wildcards).make(hit.doc.text, opt.snippet_length);
         hit.snippet = std::move(s.text);
@@ -713,6 +723,7 @@ void Searcher::refresh() {
     } else {
       impl_->db.reopen();
       impl_->load_synonyms();
+      impl_->codec.reset();
     }
   });
 }
@@ -723,7 +734,7 @@ Document Searcher::get(const std::string& id) {
     if (p == impl_->db.postlist_end(schema::kPrefixId + id))
       throw Error(Error::Kind::kNotFound, "no document with id '" + id + "' in the index at '" +
                                               impl_->location.dir() + "'");
-    return decode_data(impl_->db.get_document(*p).get_data());
+    return impl_->decode(impl_->db.get_document(*p));
   });
 }
 
