@@ -22,7 +22,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 4;
+inline constexpr int kVersion = 5;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
