@@ -501,6 +501,25 @@ TEST_CASE("searcher: plain-words queries match numbers, marked words and identif
     CHECK(ids(s.search(o)) == ids(plain(q)));
   }
 
+  // The query language too: a hyphenated identifier finds the spelling
+  // without the hyphen; a quoted one only itself.
+  auto parsed = [&](const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    return s.search(o);
+  };
+  CHECK(ids(parsed("IL-6")) == (Ids{"groups/il", "groups/il2"}));
+  CHECK(ids(parsed("serum AND IL-6")) == Ids{"groups/il2"});
+  CHECK(ids(parsed("(IL-6) AND signalling")) == Ids{"groups/il"});
+  CHECK(ids(parsed("\"IL-6\"")) == Ids{"groups/il"});
+  CHECK(ids(parsed("IL-6 NOT serum")) == Ids{"groups/il"});
+  CHECK(parsed("IL-6").corrected_query == std::nullopt);
+  for (const Hit& h : parsed("IL-6").hits) {
+    std::vector<std::string> marked;
+    for (auto [b, e] : h.highlights) marked.push_back(h.snippet.substr(b, e - b));
+    CHECK(marked == (h.doc.id == "groups/il" ? std::vector<std::string>{"IL", "6"} : std::vector<std::string>{"IL6"}));
+  }
+
   // The matched words are highlighted, the "+" of "CD4+" outside the mark.
   SearchResult r = plain("IL-6 CD4+");
   REQUIRE(r.hits.size() == 3);

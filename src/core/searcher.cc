@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include <xapian.h>
 
@@ -198,6 +199,39 @@ std::string rewrite_wildcards(const std::string& q) {
   return out;
 }
 
+// Each hyphenated word with a digit ("il-6", "covid-19") of a folded query,
+// outside quoted phrases and not after a field name or an operator, as
+// "(il-6 OR il6)": the parser reads "il-6" as the phrase "il 6", which a
+// text writing "IL6" does not have, while the indexer indexes "IL-6" as
+// "il6" too (identifier_spellings), so either spelling finds both.
+std::string widen_identifiers(const std::string& q) {
+  std::string out;
+  bool quoted = false;
+  size_t i = 0;
+  while (i < q.size()) {
+    if (q[i] == '"') quoted = !quoted;
+    const bool at_start = i == 0 || q[i - 1] == ' ' || q[i - 1] == '(';
+    if (quoted || !at_start || !is_word_byte(q[i])) {
+      out += q[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < q.size() && (is_word_byte(q[j]) || (q[j] == '-' && j + 1 < q.size() && is_word_byte(q[j + 1])))) ++j;
+    const std::string word = q.substr(i, j - i);
+    const bool ends_word = j == q.size() || q[j] == ' ' || q[j] == ')';
+    std::string alternatives;
+    if (ends_word && word.find('-') != std::string::npos &&
+        std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      std::istringstream spellings(identifier_spellings(word));
+      for (std::string w; spellings >> w;)
+        if (w != word && w.find('-') == std::string::npos) alternatives += " OR " + w;
+    }
+    out += alternatives.empty() ? word : "(" + word + alternatives + ")";
+    i = j;
+  }
+  return out;
+}
+
 // The inverse of rewrite_wildcards, for showing a corrected query.
 std::string restore_wildcards(std::string q) {
   const std::string mark = kWildcardField;
@@ -341,7 +375,7 @@ struct Searcher::Impl {
     synonym_terms.clear();
     Xapian::Query query;
     try {
-      query = qp.parse_query(rewrite_synonyms(rewritten, synonyms, norm, kSynonymField), full);
+      query = qp.parse_query(rewrite_synonyms(widen_identifiers(rewritten), synonyms, norm, kSynonymField), full);
     } catch (const Xapian::QueryParserError&) {
       // Operators that do not add up: no suggestion, plain words.
       return plain_words(text);
