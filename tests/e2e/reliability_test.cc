@@ -753,9 +753,11 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
       {"search", "--json", "--index", "idx", "stochstic"},
       {"show", "--index", "idx", "groups/mueller"},
       {"show", "--json", "--index", "idx", "extra/7"},
-      // Reads the term list table, which a search does not need.
+      // Read the term list table, which a search does not need: the first
+      // document's and the last one's (a compacted table is written in
+      // docid order, so a table cut in half has lost it).
       {"similar", "--json", "--index", "idx", "groups/mueller"},
-      {"similar", "--index", "idx", "extra/7"},
+      {"similar", "--index", "idx", "extra/399"},
   };
   int refused = 0, answered = 0;
   std::vector<std::string> unaffected;
