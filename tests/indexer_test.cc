@@ -89,6 +89,14 @@ struct Fixture {
 };
 
 using Ids = std::vector<std::string>;
+
+// The "Did you mean" of searching the index at `dir` for `query`.
+std::optional<std::string> did_you_mean(const std::string& dir, const std::string& query) {
+  Searcher s(dir);
+  SearchOptions so;
+  so.query = query;
+  return s.search(so).corrected_query;
+}
 const Ids kAllIds = {"areas/foundations", "groups/conrad", "groups/mueller", "groups/pokutta"};
 
 TEST_CASE("indexer: the first run adds every document") {
@@ -358,12 +366,7 @@ TEST_CASE("indexer: rebuild with one or several writer threads gives the same in
 TEST_CASE("indexer: spelling suggestions follow edits and removals") {
   Fixture f;
   f.run();
-  auto suggestion = [&](const std::string& query) {
-    Searcher s(f.options.index_dir);
-    SearchOptions so;
-    so.query = query;
-    return s.search(so).corrected_query;
-  };
+  auto suggestion = [&](const std::string& query) { return did_you_mean(f.options.index_dir, query); };
   CHECK(suggestion("pathalogy") == std::optional<std::string>("pathology"));
   CHECK(suggestion("vacines") == std::nullopt);
 
@@ -1126,12 +1129,7 @@ TEST_CASE("indexer: a large build leaves words of one document out of the spelli
   }
   f.write();
   REQUIRE(f.run().added == 5000);
-  auto suggestion = [&](const std::string& query) {
-    Searcher s(f.options.index_dir);
-    SearchOptions so;
-    so.query = query;
-    return s.search(so).corrected_query;
-  };
+  auto suggestion = [&](const std::string& query) { return did_you_mean(f.options.index_dir, query); };
   CHECK(suggestion("pathalogy") == std::optional<std::string>("pathology"));
   CHECK(suggestion("vacines") == std::nullopt);
   CHECK(f.find("vaccines") == Ids{"r20"});  // searchable all the same
