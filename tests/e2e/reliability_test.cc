@@ -753,11 +753,8 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
       {"search", "--json", "--index", "idx", "stochstic"},
       {"show", "--index", "idx", "groups/mueller"},
       {"show", "--json", "--index", "idx", "extra/7"},
-      // Read the term list table, which a search does not need: the first
-      // document's and the last one's (a compacted table is written in
-      // docid order, so a table cut in half has lost it).
+      // Reads the term list table, which a search does not need.
       {"similar", "--json", "--index", "idx", "groups/mueller"},
-      {"similar", "--index", "idx", "extra/399"},
   };
   int refused = 0, answered = 0;
   std::vector<std::string> unaffected;
@@ -770,7 +767,15 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
     d.apply(box / "idx", box / "idx" / generation);
 
     bool any_refused = false;
-    for (const auto& args : commands) {
+    std::vector<std::vector<std::string>> to_run = commands;
+    // Only `similar` reads a document's term list, and which documents a
+    // term list table cut in half has lost depends on how the writer
+    // threads shared them out: ask for documents until one is lost.
+    const bool termlist_only = d.name.rfind("termlist.glass", 0) == 0;
+    for (int i = 399; termlist_only && i >= 0; --i)
+      to_run.push_back({"similar", "--json", "--index", "idx", "extra/" + std::to_string(i)});
+    for (const auto& args : to_run) {
+      if (termlist_only && any_refused && args[0] == "similar") break;
       Run r = box.resdex(args);
       INFO(describe(args));
       INFO("stdout: " << r.out.substr(0, 200));
