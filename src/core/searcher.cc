@@ -542,11 +542,10 @@ struct Searcher::Impl {
   }
 
   // Sets result->total, ->facets (with opt.facets), ->total_exact and
-  // ->facets_exact for
-  // the matches of `query`, whose page `page` has been ranked: counted
-  // over every match, or, past kExactCountLimit matches by the page's
-  // estimate, over the matches in a sample of the index and scaled up
-  // (not with opt.exact_counts, nor with a remote shard).
+  // ->facets_exact for the matches of `query`, whose page `page` has been
+  // ranked: counted over every match, or, past kExactCountLimit matches
+  // by the page's estimate, over the matches in a sample of the index and
+  // scaled up (not with opt.exact_counts, nor with a remote shard).
   void count(const Xapian::Query& query, const SearchOptions& opt, const Xapian::MSet& page,
              SearchResult* result) {
     const double estimate = page.get_matches_estimated();
