@@ -50,26 +50,6 @@ void check_tokens(const std::string& text,
 
 const std::string kFFFD = "\xEF\xBF\xBD";
 
-// The UTF-8 encoding of one scalar value.
-std::string utf8(char32_t c) {
-  std::string s;
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xC0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    s += static_cast<char>(0xE0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    s += static_cast<char>(0xF0 | (c >> 18));
-    s += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    s += static_cast<char>(0x80 | (c & 0x3F));
-  }
-  return s;
-}
 
 TEST_CASE("text_normalizer: fold ASCII lower-cases only") {
   check_fold({
@@ -398,7 +378,7 @@ TEST_CASE("text_normalizer: tokenize and fold agree on the words of every code p
   std::string first;
   for (char32_t c = 0x80; c <= 0x10FFFF; ++c) {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
-    const std::string cp = utf8(c);
+    const std::string cp = utf8_encode(c);
     // Word characters that fold to several words are the known exception.
     const std::vector<Token> alone = n.tokenize(cp);
     if (alone.size() == 1 && n.tokenize(alone[0].folded).size() > 1) continue;

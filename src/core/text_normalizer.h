@@ -82,6 +82,10 @@ class TextNormalizer {
 // are none.
 std::string identifier_spellings(std::string_view folded);
 
+// The UTF-8 encoding of the scalar value `c` (not a surrogate, at most
+// U+10FFFF).
+std::string utf8_encode(char32_t c);
+
 // True if `text` is well-formed UTF-8. On false, *bad_offset (if given) is
 // the byte offset of the first invalid sequence.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
