@@ -18,15 +18,7 @@ class IndexedBundled : public Sandbox {
     REQUIRE(r.exit_code == 0);
   }
 
-  json similar(const std::vector<std::string>& args) const {
-    std::vector<std::string> all{"similar", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.exit_code == 0);
-    return parse_json(r.out);
-  }
+  json similar(const std::vector<std::string>& args) const { return json_command("similar", args); }
 };
 
 std::vector<std::string> ids(const json& result) {

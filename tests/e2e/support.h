@@ -274,9 +274,10 @@ class Sandbox {
     return run_resdex(args, RunOptions{dir_, {}, false, std::move(input)});
   }
 
-  // `resdex index --json ARGS`; checks the exit code and parses stdout.
-  json index(const std::vector<std::string>& args = {}, int expected_exit = 0) const {
-    std::vector<std::string> all{"index", "--json"};
+  // `resdex COMMAND --json ARGS`; requires that exit code and parses stdout.
+  json json_command(const std::string& command, const std::vector<std::string>& args,
+                    int expected_exit = 0) const {
+    std::vector<std::string> all{command, "--json"};
     all.insert(all.end(), args.begin(), args.end());
     Run r = resdex(all);
     INFO(describe(all));
@@ -286,17 +287,13 @@ class Sandbox {
     return parse_json(r.out);
   }
 
-  // `resdex search --json ARGS`; requires exit 0.
-  json search(const std::vector<std::string>& args) const {
-    std::vector<std::string> all{"search", "--json"};
-    all.insert(all.end(), args.begin(), args.end());
-    Run r = resdex(all);
-    INFO(describe(all));
-    INFO("stderr: " << r.err);
-    REQUIRE(r.signal == 0);
-    REQUIRE(r.exit_code == 0);
-    return parse_json(r.out);
+  // `resdex index --json ARGS`; checks the exit code and parses stdout.
+  json index(const std::vector<std::string>& args = {}, int expected_exit = 0) const {
+    return json_command("index", args, expected_exit);
   }
+
+  // `resdex search --json ARGS`; requires exit 0.
+  json search(const std::vector<std::string>& args) const { return json_command("search", args); }
 
   // `resdex search ARGS` as text; requires exit 0.
   std::string search_text(const std::vector<std::string>& args, std::vector<std::string> env = {},
