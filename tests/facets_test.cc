@@ -63,12 +63,14 @@ TEST_CASE("facets: split_list_counts") {
   }
 }
 
-// Documents with lists of values in the facet slots, written straight to
-// Xapian: repeats within a list, empty values, neighbours with the same
-// list, and documents without some facet.
-// With `combined`, also the one slot of all facets (schema::kSlotFacets)
-// that resdex writes since schema version 3.
-void write_facet_db(const std::string& path, unsigned seed, bool combined) {
+// How an index holds facet values: one slot per facet (schema versions 1
+// and 2), that and the slot of all facets (3 to 5), or only the latter.
+enum class Layout { kPerFacet, kBoth, kCombined };
+
+// Documents with lists of facet values, written straight to Xapian:
+// repeats within a list, empty values, neighbours with the same list, and
+// documents without some facet.
+void write_facet_db(const std::string& path, unsigned seed, Layout layout) {
   Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
   const std::vector<std::string> names = {"ZIB", "TU Berlin", "FU Berlin", "HU Berlin", "WIAS", ""};
   unsigned x = seed;
@@ -78,14 +80,22 @@ void write_facet_db(const std::string& path, unsigned seed, bool combined) {
     doc.add_term(i % 3 ? "Zlearn" : "Zother");
     std::vector<std::string> inst;
     for (unsigned k = 0, n = next() % 4; k < n; ++k) inst.push_back(names[next() % names.size()]);
-    if (!inst.empty()) doc.add_value(schema::kSlotInstitutions, schema::encode_list(inst));
-    if (next() % 5) doc.add_value(schema::kSlotAreas, schema::encode_list({names[(i / 7) % 5]}));
-    doc.add_value(schema::kSlotYear, std::to_string(2000 + (i / 10) % 7));
-    if (combined) {
-      std::vector<std::string> facets;
-      for (const schema::Facet& f : schema::kFacets) facets.push_back(doc.get_value(f.slot));
-      doc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+    std::vector<std::string> facets(std::size(schema::kFacets));
+    for (size_t f = 0; f < std::size(schema::kFacets); ++f) {
+      switch (schema::kFacets[f].id) {
+        case schema::FacetId::kInstitution:
+          facets[f] = schema::encode_list(inst);
+          break;
+        case schema::FacetId::kArea:
+          if (next() % 5) facets[f] = schema::encode_list({names[(i / 7) % 5]});
+          break;
+        case schema::FacetId::kYear:
+          facets[f] = std::to_string(2000 + (i / 10) % 7);
+          break;
+      }
+      if (layout != Layout::kCombined) doc.add_value(schema::kFacets[f].legacy_slot, facets[f]);
     }
+    if (layout != Layout::kPerFacet) doc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
     db.add_document(doc);
   }
   db.commit();
@@ -102,11 +112,11 @@ std::vector<FacetCounts> count_with(const Xapian::Database& db, FacetCounter::Mo
 }
 
 TEST_CASE("facets: resdex's own spy counts as Xapian's built-in spies do") {
-  for (bool combined : {true, false}) {
-    INFO("slot of all facets: " << combined);
+  for (Layout layout : {Layout::kPerFacet, Layout::kBoth, Layout::kCombined}) {
+    INFO("layout: " << static_cast<int>(layout));
     TempDir tmp;
-    write_facet_db(tmp.sub("a"), 1, combined);
-    write_facet_db(tmp.sub("b"), 2, combined);
+    write_facet_db(tmp.sub("a"), 1, layout);
+    write_facet_db(tmp.sub("b"), 2, layout);
     Xapian::Database one(tmp.sub("a"));
     Xapian::Database two;  // two databases searched as one: docids interleave
     two.add_database(Xapian::Database(tmp.sub("a")));

@@ -70,13 +70,13 @@ void SpellingDelta::apply(Xapian::WritableDatabase& db) const {
   }
 }
 
-// Indexes `text` folded, with `prefix` (and, for a prefixed field with a
-// weight, once more unprefixed). Words with umlauts also get their German
-// spelling at the same positions, so "mueller" finds "Müller" as "muller"
-// does, in phrases too; identifier-like words get their other spellings
-// (identifier_spellings()).
-void DocumentBuilder::index_field(std::string_view text, const std::string& prefix,
-                                  unsigned weight) {
+// Indexes `text` folded: with `field`'s prefix and positions, and once
+// more unprefixed (wdf times the field's weight) without positions (see
+// schema::TextField); with no field, unprefixed with positions. Words with
+// umlauts also get their German spelling (at the same positions), so
+// "mueller" finds "Müller" as "muller" does, in phrases too;
+// identifier-like words get their other spellings (identifier_spellings()).
+void DocumentBuilder::index_field(std::string_view text, const schema::TextField* field) {
   if (text.empty()) return;
   const std::string folded = norm_.fold(text);
 
@@ -94,22 +94,33 @@ void DocumentBuilder::index_field(std::string_view text, const std::string& pref
   // phrase still matches only the words as written.
   const std::string spellings = identifier_spellings(folded);
 
-  auto index_with = [&](const std::string& pfx, unsigned wdf_inc) {
+  auto index_with = [&](const std::string& pfx, unsigned wdf_inc, bool positions, bool stemmed) {
+    termgen_.set_stemming_strategy(stemmed ? Xapian::TermGenerator::STEM_SOME
+                                           : Xapian::TermGenerator::STEM_NONE);
     Xapian::termpos start = termgen_.get_termpos();
-    termgen_.index_text(folded, wdf_inc, pfx);
+    if (positions) termgen_.index_text(folded, wdf_inc, pfx);
+    else termgen_.index_text_without_positions(folded, wdf_inc, pfx);
     if (!spellings.empty()) termgen_.index_text_without_positions(spellings, wdf_inc, pfx);
     for (const auto& [plain, german] : variants) {
       Xapian::TermIterator t = current_->termlist_begin();
       t.skip_to(pfx + plain);
       if (t == current_->termlist_end() || *t != pfx + plain) continue;
-      for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
-        if (*p > start) current_->add_posting(pfx + german, *p, wdf_inc);
-      current_->add_term(schema::kPrefixStem + pfx + stemmer_(german), wdf_inc);
+      if (positions) {
+        for (auto p = t.positionlist_begin(); p != t.positionlist_end(); ++p)
+          if (*p > start) current_->add_posting(pfx + german, *p, wdf_inc);
+      } else {
+        current_->add_term(pfx + german, wdf_inc);
+      }
+      if (stemmed) current_->add_term(schema::kPrefixStem + pfx + stemmer_(german), wdf_inc);
     }
     termgen_.increase_termpos();
   };
-  if (!prefix.empty()) index_with(prefix, 1);
-  if (weight > 0) index_with("", weight);
+  if (field == nullptr) {
+    index_with("", 1, true, true);
+    return;
+  }
+  index_with(field->prefix, 1, true, field->stemmed);
+  if (field->weight > 0) index_with("", field->weight, false, true);
 }
 
 Xapian::Document DocumentBuilder::build(const Document& doc) {
@@ -121,42 +132,34 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
     std::string_view value = field.name == std::string_view("name")    ? doc.name
                              : field.name == std::string_view("title") ? doc.title
                                                                        : doc.department;
-    index_field(value, field.prefix, field.weight);
+    index_field(value, &field);
   }
-  index_field(doc.text, "", 1);
+  index_field(doc.text);
 
   // Facet values are searchable as words too ("zib", "optimization"), and
   // institutions by their full names.
   for (const std::string& inst : doc.institutions) {
-    index_field(inst + " " + schema::institution_full_name(inst), "", 1);
+    index_field(inst + " " + schema::institution_full_name(inst));
     xdoc.add_boolean_term(schema::boolean_term(schema::facet(schema::FacetId::kInstitution).prefix,
                                                inst, norm_));
   }
   for (const std::string& area : doc.areas) {
-    index_field(area, "", 1);
+    index_field(area);
     xdoc.add_boolean_term(
         schema::boolean_term(schema::facet(schema::FacetId::kArea).prefix, area, norm_));
   }
   xdoc.add_boolean_term(schema::boolean_term("XT", doc.type, norm_));
   const std::string year = doc.year != 0 ? std::to_string(doc.year) : "";
-  if (!year.empty()) {
-    xdoc.add_boolean_term(schema::facet(schema::FacetId::kYear).prefix + year);
-    xdoc.add_value(schema::kSlotYear, year);
-  }
+  if (!year.empty()) xdoc.add_boolean_term(schema::facet(schema::FacetId::kYear).prefix + year);
   xdoc.add_boolean_term(schema::kPrefixId + doc.id);
 
   xdoc.add_value(schema::kSlotId, doc.id);
   xdoc.add_value(schema::kSlotHash, doc.hash);
   xdoc.add_value(schema::kSlotSource, doc.path);
-  xdoc.add_value(schema::kSlotType, doc.type);
-  const std::string institutions = schema::encode_list(doc.institutions);
-  const std::string areas = schema::encode_list(doc.areas);
-  xdoc.add_value(schema::kSlotInstitutions, institutions);
-  xdoc.add_value(schema::kSlotAreas, areas);
   std::vector<std::string> facets;
   for (const schema::Facet& f : schema::kFacets)
-    facets.push_back(f.id == schema::FacetId::kInstitution ? institutions
-                     : f.id == schema::FacetId::kArea      ? areas
+    facets.push_back(f.id == schema::FacetId::kInstitution ? schema::encode_list(doc.institutions)
+                     : f.id == schema::FacetId::kArea      ? schema::encode_list(doc.areas)
                                                            : year);
   xdoc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
   xdoc.set_data(codec_.encode(doc));

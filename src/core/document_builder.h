@@ -12,6 +12,7 @@
 #include <xapian.h>
 
 #include "core/document.h"
+#include "core/schema.h"
 
 struct z_stream_s;  // zlib.h
 
@@ -61,7 +62,8 @@ class DocumentBuilder {
   Xapian::Document build(const Document& doc);
 
  private:
-  void index_field(std::string_view text, const std::string& prefix, unsigned weight);
+  // `field` null: body text (unprefixed, with positions).
+  void index_field(std::string_view text, const schema::TextField* field = nullptr);
 
   const TextNormalizer& norm_;
   Xapian::TermGenerator termgen_;

@@ -145,7 +145,9 @@ struct FacetCounter::Impl {
   // kLocal
   std::vector<Tally> tallies = std::vector<Tally>(std::size(schema::kFacets));
   std::unique_ptr<LocalSpy> local;
-  // kBuiltIn: per facet, null for a facet no document has
+  // kBuiltIn: on kSlotFacets, or per facet (null for a facet no document
+  // has) on an index written before it existed
+  std::unique_ptr<Xapian::ValueCountMatchSpy> combined;
   std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> builtin =
       std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>>(std::size(schema::kFacets));
 };
@@ -160,28 +162,34 @@ FacetCounter::~FacetCounter() = default;
 
 void FacetCounter::attach(Xapian::Enquire& enquire) {
   Impl& m = *impl_;
-  // A facet no document has costs a value lookup per match for nothing
-  // (the Berlin corpus has no years).
+  if (m.db.get_value_freq(schema::kSlotFacets) > 0) {
+    if (m.mode == Mode::kBuiltIn) {
+      m.combined = std::make_unique<Xapian::ValueCountMatchSpy>(schema::kSlotFacets);
+      enquire.add_matchspy(m.combined.get());
+      return;
+    }
+    std::vector<Tally*> tallies;
+    for (Tally& t : m.tallies) tallies.push_back(&t);
+    m.local = std::make_unique<LocalSpy>(m.db);
+    m.local->add_slot(schema::kSlotFacets, std::move(tallies));
+    enquire.add_matchspy(m.local.get());
+    return;
+  }
+  // An index written before schema version 3: one slot per facet. A facet
+  // no document has would cost a value lookup per match for nothing.
   std::vector<bool> used;
-  for (const schema::Facet& f : schema::kFacets) used.push_back(m.db.get_value_freq(f.slot) > 0);
+  for (const schema::Facet& f : schema::kFacets) used.push_back(m.db.get_value_freq(f.legacy_slot) > 0);
   if (m.mode == Mode::kBuiltIn) {
     for (size_t i = 0; i < used.size(); ++i) {
       if (!used[i]) continue;
-      m.builtin[i] = std::make_unique<Xapian::ValueCountMatchSpy>(schema::kFacets[i].slot);
+      m.builtin[i] = std::make_unique<Xapian::ValueCountMatchSpy>(schema::kFacets[i].legacy_slot);
       enquire.add_matchspy(m.builtin[i].get());
     }
     return;
   }
   m.local = std::make_unique<LocalSpy>(m.db);
-  if (m.db.get_value_freq(schema::kSlotFacets) > 0) {
-    std::vector<Tally*> tallies;
-    for (size_t i = 0; i < used.size(); ++i) tallies.push_back(used[i] ? &m.tallies[i] : nullptr);
-    m.local->add_slot(schema::kSlotFacets, std::move(tallies));
-  } else {
-    // An index written before kSlotFacets existed: one stream per facet.
-    for (size_t i = 0; i < used.size(); ++i)
-      if (used[i]) m.local->add_slot(schema::kFacets[i].slot, {&m.tallies[i]});
-  }
+  for (size_t i = 0; i < used.size(); ++i)
+    if (used[i]) m.local->add_slot(schema::kFacets[i].legacy_slot, {&m.tallies[i]});
   enquire.add_matchspy(m.local.get());
 }
 
@@ -194,10 +202,27 @@ size_t round_estimate(double x) {
 
 std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t cap) const {
   std::vector<FacetCounts> out;
+  // kBuiltIn on kSlotFacets: counts of whole encode_facets() values, cut
+  // into each facet's lists.
+  std::vector<std::vector<std::pair<std::string, size_t>>> parts(std::size(schema::kFacets));
+  if (const auto& spy = impl_->combined) {
+    for (auto it = spy->values_begin(); it != spy->values_end(); ++it) {
+      const std::string whole = *it;
+      std::string_view value = whole;
+      for (auto& lists : parts) {
+        const size_t sep = value.find('\x1e');
+        lists.emplace_back(std::string(value.substr(0, sep)), it.get_termfreq());
+        if (sep == std::string_view::npos) break;
+        value.remove_prefix(sep + 1);
+      }
+    }
+  }
   for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
     std::vector<FacetCount> counts;
     if (impl_->mode == Mode::kLocal) {
       counts = impl_->tallies[i].counts();
+    } else if (impl_->combined) {
+      counts = split_list_counts(parts[i]);
     } else if (const auto& spy = impl_->builtin[i]) {
       std::vector<std::pair<std::string, size_t>> lists;
       for (auto it = spy->values_begin(); it != spy->values_end(); ++it)

@@ -1,20 +1,21 @@
 // Facet counts over all matches of a query, for facets with several values
 // per document.
 //
-// Each facet slot holds the document's whole list of values
-// (schema::encode_list); a document with two institutions counts under
-// both. There are two ways to count:
+// One value slot holds all facets of a document (schema::kSlotFacets:
+// each facet's list of values, schema::encode_list); a document with two
+// institutions counts under both. (An index written before schema version
+// 3 has one slot per facet instead, Facet::legacy_slot; both ways below
+// read it too.) There are two ways to count:
 //
-// - Local databases (the usual case): one MatchSpy reads the slot holding
-//   all facets of a document (schema::kSlotFacets; the per-facet slots for
-//   an index written before it existed) through a value stream of its own
-//   and counts each value of each list in a hash table. Xapian's ValueCountMatchSpy, one per slot,
-//   keeps a std::map of whole lists, and the lists of affiliations are
-//   nearly all distinct, so that map and the splitting afterwards cost more
-//   than the rest of a broad search.
+// - Local databases (the usual case): one MatchSpy reads the slot through
+//   a value stream of its own and counts each value of each list in a hash
+//   table. Xapian's ValueCountMatchSpy keeps a std::map of whole values,
+//   and the lists of affiliations are nearly all distinct, so that map and
+//   the splitting afterwards cost more than the rest of a broad search.
 // - A database with shards served by xapian-tcpsrv, which runs only
-//   Xapian's built-in spies: a ValueCountMatchSpy per slot, counts of
-//   whole lists split and summed afterwards (split_list_counts).
+//   Xapian's built-in spies: a ValueCountMatchSpy on the slot, counts of
+//   whole values cut into lists, split and summed afterwards
+//   (split_list_counts).
 //
 // Both give the same counts in the same order.
 #pragma once

@@ -22,7 +22,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 5;
+inline constexpr int kVersion = 6;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
@@ -43,31 +43,41 @@ inline constexpr const char* kStemmer = "english";
 
 // Value slots.
 enum Slot : Xapian::valueno {
-  kSlotId = 0,            // document id; breaks ranking ties stably
-  kSlotHash = 1,          // content hash of the source (hex), for incremental runs
-  kSlotSource = 2,        // the file the document came from
-  kSlotInstitutions = 3,  // facet: encode_list() of canonical institutions
-  kSlotAreas = 4,         // facet: encode_list() of areas
-  kSlotType = 5,          // document type
-  kSlotYear = 6,          // facet: publication year as decimal digits
-  kSlotFacets = 7,        // encode_facets(): every facet slot's value in one
+  kSlotId = 0,      // document id; breaks ranking ties stably
+  kSlotHash = 1,    // content hash of the source (hex), for incremental runs
+  kSlotSource = 2,  // the file the document came from
+  kSlotFacets = 7,  // encode_facets(): every facet's values in one
 };
+// Slots 3 to 6 held one facet each (Facet::legacy_slot) and the document
+// type (5) up to schema version 5: read from an index written before
+// kSlotFacets existed, never written now. Each value is stored twice (in
+// the document and in the slot's stream); the copies took 3 MB of the ACL
+// Anthology's index.
 
 inline constexpr const char* kPrefixId = "Q";
 inline constexpr const char* kPrefixStem = "Z";  // Xapian's stemmed-term prefix
 
-// Free-text fields: searchable by `field:word` and, with `body_weight`, also
+// Free-text fields: searchable by `field:word` and, with a `weight`, also
 // by plain words. Weights are wdf multipliers; name and title outweigh the
 // body so that a hit in them ranks first.
+//
+// The prefixed terms carry positions (for `title:"..."`); the unprefixed
+// copy carries none, as the same positions twice took 11 MB of a 290 MB
+// index. A phrase of plain words still finds a field's text: the searcher
+// asks for it in each such field too (field_query.h).
 struct TextField {
   const char* name;    // query prefix name ("name" for name:...)
   const char* prefix;  // term prefix
   unsigned weight;     // wdf multiplier of the unprefixed copy (0: none)
+  // Whether the prefixed terms have "Z" stems too. A person's name is
+  // matched as written: stemmed, "manning" was "man". (The unprefixed
+  // copy is always stemmed, like all plain words.)
+  bool stemmed;
 };
 inline constexpr TextField kTextFields[] = {
-    {"name", "A", 3},
-    {"title", "S", 3},
-    {"department", "XD", 1},
+    {"name", "A", 3, false},
+    {"title", "S", 3, true},
+    {"department", "XD", 1, true},
 };
 
 // Boolean fields: exact filters (`institution:zib`), matched on the
@@ -89,12 +99,14 @@ struct Facet {
   FacetId id;
   const char* name;    // as in JSON output and --institution / --area
   const char* prefix;  // boolean term prefix
-  Slot slot;           // value slot holding encode_list() of the values
+  // The slot that held encode_list() of the values in an index written
+  // before schema version 3 (see Slot).
+  Xapian::valueno legacy_slot;
 };
 inline constexpr Facet kFacets[] = {
-    {FacetId::kInstitution, "institution", "XI", kSlotInstitutions},
-    {FacetId::kArea, "area", "XA", kSlotAreas},
-    {FacetId::kYear, "year", "XY", kSlotYear},
+    {FacetId::kInstitution, "institution", "XI", 3},
+    {FacetId::kArea, "area", "XA", 4},
+    {FacetId::kYear, "year", "XY", 6},
 };
 const Facet& facet(FacetId id);
 
@@ -127,12 +139,11 @@ std::string facet_key(std::string_view value, const TextNormalizer& norm);
 std::string boolean_term(std::string_view prefix, std::string_view value,
                          const TextNormalizer& norm);
 
-// The values of every facet slot of a document, in kFacets order, joined
-// by '\x1e' (record separator, which never occurs in a slot value), or ""
-// when all are empty. Facet counting reads this one slot per match instead
-// of one per facet; Xapian decodes a value stream entry by entry, so that
-// is a third of the work. The per-facet slots stay for remote shards,
-// which count with Xapian's built-in spies.
+// The values of every facet of a document (each encode_list() of its
+// values), in kFacets order, joined by '\x1e' (record separator, which
+// never occurs in a value), or "" when all are empty. Facet counting reads
+// this one slot per match instead of one per facet; Xapian decodes a value
+// stream entry by entry, so that is a third of the work.
 std::string encode_facets(const std::vector<std::string>& slot_values);
 
 // Multi-valued slot contents: values joined by '\x1f' (unit separator,

@@ -13,6 +13,7 @@
 #include "core/document_builder.h"
 #include "core/error.h"
 #include "core/facets.h"
+#include "core/field_query.h"
 #include "core/index_location.h"
 #include "core/match_sample.h"
 #include "core/schema.h"
@@ -380,6 +381,7 @@ struct Searcher::Impl {
       // Operators that do not add up: no suggestion, plain words.
       return plain_words(text);
     }
+    query = unstem_fields(query, qp);
     // Xapian's spelling correction looks up every word in the spelling
     // table, which costs more than the search itself, and it suggests a
     // spelling even for a word that matches through its stem ("epidemic").
@@ -635,6 +637,7 @@ struct Searcher::Impl {
                           : opt.syntax == SearchOptions::Syntax::kPlainWords
                               ? plain_words(opt.query)
                               : parse(opt.query, &result.corrected_query);
+    if (!given) query = widen_phrases(query);
     std::vector<Xapian::Query> filters;
     if (!opt.institutions.empty())
       filters.push_back(filter(schema::facet(schema::FacetId::kInstitution).prefix, opt.institutions));

@@ -1,0 +1,33 @@
+// Fits a parsed query to how the indexer lays out the text fields of
+// schema::kTextFields (name, title, department):
+//
+// - The unprefixed copy of a field carries no positions, so a phrase or
+//   NEAR of plain words (`"inverse problems"`, `state-of-the-art`) would
+//   see only the body text. widen_phrases() asks for it in each such field
+//   as well: (a PHRASE b) becomes (a PHRASE b) OR (Sa PHRASE Sb) OR ...
+// - A field that is not stemmed (the name) has no "Z" stems, so a stemmed
+//   term the parser made for it (`name:manning` -> "ZAman") matches
+//   nothing; unstem_fields() puts back the word as typed ("Amanning").
+//
+// Both rebuild only the operators above a changed node; a node they cannot
+// rebuild (one whose parameter Xapian 1.4 does not expose: OP_ELITE_SET,
+// OP_SCALE_WEIGHT, value ranges, posting sources) is kept as it was, with
+// whatever it holds.
+#pragma once
+
+#include <xapian.h>
+
+namespace resdex {
+
+// `query` with every OP_PHRASE / OP_NEAR whose subqueries are all
+// unprefixed terms (or ORs of them, as a synonym's words are) ORed with the same phrase in each text field that has
+// an unprefixed copy (schema::TextField::weight > 0).
+Xapian::Query widen_phrases(const Xapian::Query& query);
+
+// `query` with each stemmed term of an unstemmed text field ("Z" + its
+// prefix + stem) replaced by the words `parser` stemmed to it (ORed when
+// several), prefixed. `parser` must be the one that parsed `query`, and
+// not have parsed another since (it keeps the words of its last query only).
+Xapian::Query unstem_fields(const Xapian::Query& query, const Xapian::QueryParser& parser);
+
+}  // namespace resdex

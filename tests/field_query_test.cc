@@ -1,0 +1,143 @@
+#include "core/field_query.h"
+
+#include <doctest/doctest.h>
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/document_builder.h"
+#include "core/schema.h"
+#include "core/text_normalizer.h"
+
+namespace resdex {
+namespace {
+
+Xapian::QueryParser parser() {
+  Xapian::QueryParser qp;
+  qp.set_stemmer(Xapian::Stem(schema::kStemmer));
+  qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+  for (const schema::TextField& f : schema::kTextFields) qp.add_prefix(f.name, f.prefix);
+  qp.add_boolean_prefix("institution", "XI");
+  return qp;
+}
+
+bool contains(const Xapian::Query& q, const std::string& part) {
+  return q.get_description().find(part) != std::string::npos;
+}
+
+// An in-memory index of three documents, written as the indexer writes.
+class Index {
+ public:
+  Index() : db_(std::string(), Xapian::DB_BACKEND_INMEMORY) {
+    add("manning", "Christopher Manning", "Foundations of Statistical Natural Language Processing",
+        "Parsing and tagging of text.");
+    add("man", "Ann Man", "Inverse Problems in Imaging", "Tomography with sparse data.");
+    add("body", "Eva Body", "Imaging", "We study inverse problems of tomography.");
+  }
+
+  // The ids of the documents matching `q`, sorted.
+  std::vector<std::string> ids(const Xapian::Query& q) {
+    Xapian::Enquire enquire(db_);
+    enquire.set_query(q);
+    std::vector<std::string> out;
+    Xapian::MSet mset = enquire.get_mset(0, 10);
+    for (auto it = mset.begin(); it != mset.end(); ++it)
+      out.push_back(it.get_document().get_value(schema::kSlotId));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  void add(const std::string& id, const std::string& name, const std::string& title,
+           const std::string& text) {
+    Document d;
+    d.id = id;
+    d.type = "abstract";
+    d.name = name;
+    d.title = title;
+    d.text = text;
+    db_.add_document(builder_.build(d));
+  }
+
+  TextNormalizer norm_;
+  DocumentBuilder builder_{norm_};
+  Xapian::WritableDatabase db_;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_CASE("field_query: a phrase of plain words is also asked for in each field with an unprefixed copy") {
+  Xapian::QueryParser qp = parser();
+  const Xapian::Query phrase = qp.parse_query("\"inverse problems\"");
+  const Xapian::Query wide = widen_phrases(phrase);
+  CHECK(contains(wide, "inverse@1 PHRASE 2 problems@2"));
+  for (const schema::TextField& f : schema::kTextFields) {
+    const std::string p = f.prefix;
+    CHECK(contains(wide, p + "inverse PHRASE 2 " + p + "problems") == (f.weight > 0));
+  }
+
+  // The unprefixed copy of a title has no positions: unwidened, the phrase
+  // finds the body only.
+  Index index;
+  CHECK(index.ids(phrase) == Ids{"body"});
+  CHECK(index.ids(wide) == Ids{"body", "man"});
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"problems inverse\""))).empty());
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"christopher manning\""))) == Ids{"manning"});
+  // Hyphenated words are a phrase too.
+  CHECK(index.ids(widen_phrases(qp.parse_query("natural-language"))) == Ids{"manning"});
+  // A phrase does not run from one field into the next.
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"manning foundations\""))).empty());
+}
+
+TEST_CASE("field_query: NEAR keeps its window; field phrases, words and unknown nodes are left alone") {
+  Xapian::QueryParser qp = parser();
+  CHECK(contains(widen_phrases(qp.parse_query("inverse NEAR/3 imaging")), "Sinverse NEAR 4 Simaging"));
+  Index index;
+  CHECK(index.ids(widen_phrases(qp.parse_query("inverse NEAR/3 imaging"))) == Ids{"man"});
+
+  for (const char* text : {"title:\"inverse problems\"", "inverse problems", "name:ann"}) {
+    const Xapian::Query q = qp.parse_query(text);
+    CHECK(widen_phrases(q).get_description() == q.get_description());
+  }
+  // Below operators that can be rebuilt, phrases are found.
+  const Xapian::Query filtered = widen_phrases(qp.parse_query("\"inverse problems\" imaging institution:zib"));
+  CHECK(contains(filtered, "Sinverse PHRASE 2 Sproblems"));
+  CHECK(contains(filtered, "XIzib"));
+  CHECK(contains(filtered, "Zimag"));
+  // One whose parameter Xapian does not expose keeps what it holds.
+  const Xapian::Query scaled(Xapian::Query::OP_SCALE_WEIGHT, qp.parse_query("\"inverse problems\""), 2.0);
+  CHECK(widen_phrases(scaled).get_description() == scaled.get_description());
+  // Synonym forms: each word an OR of the index's spellings.
+  Xapian::Query either[] = {Xapian::Query(Xapian::Query::OP_OR, Xapian::Query("inverse"), Xapian::Query("inverted")),
+                            Xapian::Query("problems")};
+  const Xapian::Query synonym(Xapian::Query::OP_PHRASE, either, either + 2, 2);
+  CHECK(contains(widen_phrases(synonym), "(Sinverse OR Sinverted) PHRASE 2 Sproblems"));
+  CHECK(index.ids(widen_phrases(synonym)) == Ids{"body", "man"});
+}
+
+TEST_CASE("field_query: a name is matched as written, not on its stem") {
+  Xapian::QueryParser qp = parser();
+  const Xapian::Query stemmed = qp.parse_query("name:manning");
+  CHECK(stemmed.get_description() == "Query(ZAman@1)");  // what the parser makes
+  const Xapian::Query unstemmed = unstem_fields(stemmed, qp);
+  CHECK(unstemmed.get_description() == "Query(Amanning)");
+  // Title words and plain words keep their stems.
+  const Xapian::Query others = qp.parse_query("title:problems manning");
+  CHECK(unstem_fields(others, qp).get_description() == others.get_description());
+
+  Index index;
+  CHECK(index.ids(stemmed).empty());  // the index keeps no stems of names
+  CHECK(index.ids(unstemmed) == Ids{"manning"});
+  CHECK(index.ids(unstem_fields(qp.parse_query("name:man"), qp)) == Ids{"man"});
+  CHECK(index.ids(unstem_fields(qp.parse_query("name:\"christopher manning\""), qp)) == Ids{"manning"});
+  CHECK(index.ids(unstem_fields(qp.parse_query("name:manning AND title:imaging"), qp)).empty());
+  CHECK(index.ids(unstem_fields(qp.parse_query("name:(manning OR man) -tomography"), qp)) == Ids{"manning"});
+  // Plain words still reach names through their stemmed unprefixed copy.
+  CHECK(index.ids(qp.parse_query("christopher")) == Ids{"manning"});
+}
+
+}  // namespace
+}  // namespace resdex
