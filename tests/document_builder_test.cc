@@ -131,5 +131,38 @@ TEST_CASE("document_builder: spelling words found in one document of the whole b
   CHECK(spellings(db) == Words{{"common", 1}, {"shared", 1}});
 }
 
+TEST_CASE("document_builder: spelling parts split a build's words, each word once with its whole count") {
+  auto doc = [](std::initializer_list<const char*> words) {
+    Xapian::Document d;
+    for (const char* w : words) d.add_term(w);
+    return d;
+  };
+  SpellingDelta all;
+  for (int i = 0; i < 50; ++i) all.add(doc({"common", ("word" + std::to_string(i)).c_str()}));
+  all.add(doc({"word7", "once"}));
+  for (size_t parts : {1, 2, 3}) {
+    INFO(parts << " parts");
+    Words seen;
+    for (size_t i = 0; i < parts; ++i) {
+      TempDir part_tmp;
+      Xapian::WritableDatabase part_db(part_tmp.sub("db"), Xapian::DB_CREATE);
+      all.part(i, parts, 2).apply(part_db);
+      part_db.commit();
+      for (const auto& [w, n] : spellings(part_db)) CHECK(seen.emplace(w, n).second);  // in one part only
+    }
+    CHECK(seen == Words{{"common", 50}, {"word7", 2}});
+  }
+  // With no minimum every word is in some part.
+  size_t total = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    TempDir tmp;
+    Xapian::WritableDatabase db(tmp.sub("db"), Xapian::DB_CREATE);
+    all.part(i, 3, 1).apply(db);
+    db.commit();
+    total += spellings(db).size();
+  }
+  CHECK(total == 52);
+}
+
 }  // namespace
 }  // namespace resdex

@@ -63,6 +63,14 @@ void SpellingDelta::prune(const SpellingDelta& all, long min_documents) {
   }
 }
 
+SpellingDelta SpellingDelta::part(size_t index, size_t parts, long min_documents) const {
+  SpellingDelta out;
+  const std::hash<std::string> hash;
+  for (const auto& [word, n] : delta_)
+    if (n >= min_documents && hash(word) % parts == index) out.delta_.emplace(word, n);
+  return out;
+}
+
 void SpellingDelta::apply(Xapian::WritableDatabase& db) const {
   for (const auto& [word, n] : delta_) {
     if (n > 0) db.add_spelling(word, static_cast<Xapian::termcount>(n));

@@ -87,6 +87,12 @@ class SpellingDelta {
   // Drops the words this delta adds that `all` (the counts of a whole
   // build) has in fewer than `min_documents` documents.
   void prune(const SpellingDelta& all, long min_documents);
+  // Part `index` of `parts` disjoint parts of this delta (a word's part
+  // is fixed by a hash of it), without the words counted in fewer than
+  // `min_documents` documents. The writers of a build each write one part
+  // of the build's whole delta, so each word is written once, not once
+  // per writer that met it.
+  SpellingDelta part(size_t index, size_t parts, long min_documents) const;
   void apply(Xapian::WritableDatabase& db) const;
 
  private:

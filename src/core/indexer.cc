@@ -303,11 +303,9 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
 
 // Writes a shard's spelling data (less what `all`, the whole build's
 // counts, says to leave out) and metadata, and commits it.
-void finish_shard(ShardWriter& shard, const SpellingDelta* all) {
+void finish_shard(ShardWriter& shard, const SpellingDelta& words) {
   try {
-    if (all) shard.spelling.prune(*all, 2);
-    shard.spelling.apply(*shard.db);
-    shard.spelling = SpellingDelta();
+    words.apply(*shard.db);
     shard.db->set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
     shard.db->set_metadata(schema::kSynonymsKey, shard.synonyms);
     shard.db->set_metadata(schema::kDataDictionaryKey, *shard.data_dictionary);
@@ -473,19 +471,34 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     }
   };
   check();
-  // Spelling data and commits, each shard on a thread of its own.
-  std::optional<SpellingDelta> all_words;
-  size_t added = 0;
-  for (const auto& shard : shards) added += shard.added;
-  if (added >= kSpellingPruneFrom) {
-    all_words.emplace();
-    for (const auto& shard : shards) all_words->merge(shard.spelling);
+  // Spelling data and commits, each shard on a thread of its own. Shards
+  // merged into one index each write a part of the build's words, each
+  // word once with its count in the whole build. Output shards each keep
+  // the counts of their own documents, which their updates change.
+  std::vector<SpellingDelta> words(threads);
+  {
+    SpellingDelta all;
+    size_t added = 0;
+    for (auto& shard : shards) {
+      added += shard.added;
+      all.merge(shard.spelling);
+    }
+    const long min_documents = added >= kSpellingPruneFrom ? 2 : 1;
+    for (unsigned i = 0; i < threads; ++i) {
+      if (by_id) {
+        words[i] = std::move(shards[i].spelling);
+        words[i].prune(all, min_documents);
+      } else {
+        words[i] = all.part(i, threads, min_documents);
+      }
+      shards[i].spelling = SpellingDelta();
+    }
   }
   workers.clear();
-  for (auto& shard : shards)
-    workers.emplace_back(finish_shard, std::ref(shard), all_words ? &*all_words : nullptr);
+  for (unsigned i = 0; i < threads; ++i)
+    workers.emplace_back(finish_shard, std::ref(shards[i]), std::cref(words[i]));
   for (auto& w : workers) w.join();
-  all_words.reset();
+  words.clear();
   check();
   if (previous) {
     carry_forward(*previous, pass, shards, *shards[0].db);
