@@ -211,6 +211,10 @@ TEST_CASE("searcher: name: and title: prefixes") {
       {"title:molecular", {"groups/fackeldey"}},
       {"title:conrad", {}},
       {"title:\"machine learning\"", {"groups/mueller"}},
+      {"title:\"learning machine\"", {}},
+      {"name:\"klaus robert muller\"", {"groups/mueller"}},
+      {"name:\"klaus robert mueller\"", {"groups/mueller"}},
+      {"name:\"robert klaus\"", {}},
       {"NAME:reiss", {"groups/reiss"}},
   });
   CHECK(has(find("conrad"), "groups/fackeldey"));
