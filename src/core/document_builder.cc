@@ -7,6 +7,9 @@
 #include <xxhash.h>
 #include <zdict.h>
 #include <zlib.h>
+// For ZSTD_createDDict_byReference, in zstd's API since 1.0 but still
+// among its "experimental" functions (exported by Debian's libzstd).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -226,6 +229,10 @@ constexpr size_t kDictionaryCapacity = 112 * 1024;
 // out: its first byte says what it is.
 constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
 
+// Records up to this size decode in one go into a buffer of their size;
+// bigger ones (or frames that claim to be) as a stream.
+constexpr unsigned long long kMaxOneShot = 1 << 20;
+
 // Raw deflate with a 32 KB window, as the '\x01' data was written.
 constexpr int kWindowBits = -15;
 
@@ -352,7 +359,9 @@ Document DataCodec::decode(std::string_view data) const {
   if (data[0] == kDeflated) return decode_data(inflate_data(data.substr(kHeader), dictionary_));
 
   std::call_once(zstd_->d_once, [&] {
-    zstd_->d = ZSTD_createDDict(dictionary_.data(), dictionary_.size());
+    // By reference: a copy of the dictionary would be ~28 more pages for
+    // a search process to fault in (the codec keeps it alive).
+    zstd_->d = ZSTD_createDDict_byReference(dictionary_.data(), dictionary_.size());
     if (!zstd_->d) throw corrupt("zstd refuses the index's data dictionary");
   });
   // The frame with its magic number put back.
@@ -360,23 +369,33 @@ Document DataCodec::decode(std::string_view data) const {
   frame.append(data.substr(kHeader));
   unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) throw corrupt("damaged zstd frame");
-  // Decompressed as a stream, so that a damaged frame that claims a huge
-  // size costs no more memory than it really decodes to.
   ZSTD_DCtx* dctx = decompressor();
+  auto failed = [](size_t rc) {
+    if (ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation) throw std::bad_alloc();
+    return corrupt(std::string("damaged zstd frame: ") + ZSTD_getErrorName(rc));
+  };
+  std::string plain;
+  if (size <= kMaxOneShot) {
+    // In one go into a buffer of the frame's size: no stream buffers.
+    plain.resize(size);
+    size_t n = ZSTD_decompress_usingDDict(dctx, plain.data(), plain.size(), frame.data(), frame.size(), zstd_->d);
+    if (ZSTD_isError(n)) throw failed(n);
+    if (n != size) throw corrupt("damaged zstd frame");
+    return decode_data(plain);
+  }
+  // A big record, or a damaged frame that claims a huge size: decoded as a
+  // stream, which takes no more memory than the data really decodes to.
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
   ZSTD_DCtx_refDDict(dctx, zstd_->d);
-  std::string plain(std::min<unsigned long long>(size, 1 << 20), '\0');
+  plain.resize(kMaxOneShot);
   ZSTD_inBuffer in{frame.data(), frame.size(), 0};
   size_t done = 0;
   for (;;) {
-    if (done == plain.size()) plain.resize(plain.size() * 2 + 4096);
+    if (done == plain.size()) plain.resize(plain.size() * 2);
     ZSTD_outBuffer out{plain.data(), plain.size(), done};
     size_t rc = ZSTD_decompressStream(dctx, &out, &in);
     done = out.pos;
-    if (ZSTD_isError(rc)) {
-      if (ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation) throw std::bad_alloc();
-      throw corrupt(std::string("damaged zstd frame: ") + ZSTD_getErrorName(rc));
-    }
+    if (ZSTD_isError(rc)) throw failed(rc);
     if (rc == 0) break;  // the frame is complete
     if (in.pos == in.size && out.pos < out.size) throw corrupt("truncated zstd frame");
   }
