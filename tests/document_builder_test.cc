@@ -4,6 +4,7 @@
 
 #include <xapian.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -43,19 +44,50 @@ void check_same(const Document& a, const Document& b) {
   CHECK(a.text == b.text);
 }
 
-TEST_CASE("document_builder: stored data deflated with a dictionary reads back whole and is smaller") {
+// Abstracts of varied words, as a corpus has them, for zstd's dictionary
+// trainer (which learns nothing from records that differ in a number).
+Document varied(int i) {
+  static const char* const kWords[] = {
+      "neural",    "machine",  "translation", "parsing",   "semantic", "corpus",     "annotation",
+      "language",  "model",    "dialogue",    "speech",    "entity",   "relation",   "extraction",
+      "summary",   "question", "answering",   "attention", "encoder",  "decoder",    "lexical",
+      "syntactic", "treebank", "alignment",   "bilingual", "sentiment", "evaluation", "benchmark",
+      "the",       "of",       "and",         "we",        "a",        "for",        "with",
+      "in",        "on",       "this",        "paper",     "present",  "show",       "results"};
+  constexpr size_t kCount = sizeof kWords / sizeof kWords[0];
+  uint32_t state = 2166136261u ^ static_cast<uint32_t>(i);
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return (state >> 8) % kCount;
+  };
+  Document d = abstract(i);
+  d.title.clear();
+  for (int w = 0; w < 6; ++w) d.title += std::string(w ? " " : "") + kWords[next()];
+  d.text.clear();
+  for (int w = 0; w < 80 + static_cast<int>(next()); ++w) d.text += std::string(w ? " " : "") + kWords[next()];
+  d.year = 1990 + i % 30;
+  return d;
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+
+TEST_CASE("document_builder: stored data compressed with a trained dictionary reads back whole and is smaller") {
   std::vector<Document> sample;
-  for (int i = 0; i < 20; ++i) sample.push_back(abstract(i));
+  for (int i = 0; i < 500; ++i) sample.push_back(varied(i));
   const std::string dictionary = DataCodec::make_dictionary(sample);
-  CHECK(!dictionary.empty());
-  CHECK(dictionary.size() <= 32768);
+  // A zstd dictionary (its magic number), not the plain JSON of the sample.
+  CHECK(starts_with(dictionary, "\x37\xA4\x30\xEC"));
+  CHECK(dictionary.size() <= 112 * 1024);
   DataCodec codec(dictionary);
-  Document doc = abstract(1000);
+  Document doc = varied(1000);
   doc.institutions = {"ZIB", "TU Berlin"};
   doc.text += " Umlauts: Müller, Weiß.";
   const std::string data = codec.encode(doc);
+  CHECK(data[0] == '\x02');
   CHECK(data.size() < encode_data(doc).size() / 2);
   check_same(codec.decode(data), doc);
+  // Another codec of the same dictionary (a searcher's) reads it too.
+  check_same(DataCodec(dictionary).decode(data), doc);
 
   // Empty fields are left out of the JSON and come back empty.
   Document bare;
@@ -64,6 +96,50 @@ TEST_CASE("document_builder: stored data deflated with a dictionary reads back w
   bare.path = "p.jsonl";
   CHECK(encode_data(bare).find("department") == std::string::npos);
   check_same(codec.decode(codec.encode(bare)), bare);
+}
+
+TEST_CASE("document_builder: a corpus too small to train on gets a dictionary of its JSON") {
+  for (int n : {1, 3, 14}) {
+    CAPTURE(n);
+    std::vector<Document> sample;
+    std::string json;
+    for (int i = 0; i < n; ++i) {
+      sample.push_back(varied(i));
+      json += encode_data(sample.back());
+    }
+    const std::string dictionary = DataCodec::make_dictionary(sample);
+    // zstd's trainer needs more than a few records; from 14 it learns.
+    if (n < 14) CHECK(dictionary == json);
+    else CHECK(starts_with(dictionary, "\x37\xA4\x30\xEC"));
+    DataCodec codec(dictionary);
+    const Document doc = varied(0);
+    const std::string data = codec.encode(doc);
+    CHECK(data[0] == '\x02');
+    CHECK(data.size() < encode_data(doc).size() / 2);
+    check_same(codec.decode(data), doc);
+    check_same(codec.decode(codec.encode(varied(99))), varied(99));
+  }
+  // No documents at all: no dictionary, plain JSON.
+  CHECK(DataCodec::make_dictionary({}).empty());
+  CHECK(DataCodec(DataCodec::make_dictionary({})).encode(varied(3)) == encode_data(varied(3)));
+}
+
+TEST_CASE("document_builder: long text and bytes that are not UTF-8 survive the stored data") {
+  std::vector<Document> sample;
+  for (int i = 0; i < 200; ++i) sample.push_back(varied(i));
+  DataCodec trained(DataCodec::make_dictionary(sample));
+  DataCodec raw(DataCodec::make_dictionary({varied(1)}));
+  Document long_doc = varied(7);
+  // ~3 MB: more than the first buffer decode allocates.
+  while (long_doc.text.size() < 3'000'000) long_doc.text += " " + varied(static_cast<int>(long_doc.text.size() % 977)).text;
+  Document bad = varied(8);
+  bad.title = "caf\xE9 \xFF\xFE na\xC3";  // Latin-1 bytes and a cut-off sequence
+  const Document bad_read = decode_data(encode_data(bad));
+  CHECK(bad_read.title != bad.title);  // replaced by U+FFFD, as plain JSON has them
+  for (const DataCodec* codec : {&trained, &raw}) {
+    check_same(codec->decode(codec->encode(long_doc)), long_doc);
+    check_same(codec->decode(codec->encode(bad)), bad_read);
+  }
 }
 
 TEST_CASE("document_builder: plain JSON data reads with or without a dictionary") {
@@ -75,23 +151,70 @@ TEST_CASE("document_builder: plain JSON data reads with or without a dictionary"
   check_same(DataCodec(DataCodec::make_dictionary(sample)).decode(plain), doc);
 }
 
-TEST_CASE("document_builder: data deflated with another dictionary, or damaged, is refused with a message") {
-  std::vector<Document> one = {abstract(1)}, other = {abstract(2), abstract(3)};
+// abstract(5) with " Umlauts: Müller." added, as resdex before zstd stored
+// it: raw deflate (zlib level 3) with the preset dictionary
+// encode_data(abstract(1)) + encode_data(abstract(2)), behind '\x01' and
+// the dictionary's id.
+const std::string kDeflated(
+    "\x01\xaa\x37\xe3\xf5\x23\x2a\xf8\x4c\x87\x52\xf0\x99\x12\x08\x3e\x85\xd0\xdc\x9c\xc4\xd2\x92\x62"
+    "\x2b\x05\xdf\xc3\x7b\x72\x72\x52\x8b\x48\x0a\x50\x50\x50\xe0\x0d\x50\x00",
+    42);
+
+TEST_CASE("document_builder: data deflated by an older resdex still reads with its dictionary") {
+  const std::string old_dictionary = encode_data(abstract(1)) + encode_data(abstract(2));
+  Document expected = abstract(5);
+  expected.text += " Umlauts: Müller.";
+  DataCodec codec(old_dictionary);
+  check_same(codec.decode(kDeflated), expected);
+  // An update of such an index writes zstd data with the same dictionary;
+  // the index then holds both formats.
+  const std::string data = codec.encode(expected);
+  CHECK(data[0] == '\x02');
+  check_same(codec.decode(data), expected);
+}
+
+bool refused(const DataCodec& codec, const std::string& bytes) {
+  try {
+    codec.decode(bytes);
+  } catch (const Error& e) {
+    CHECK(e.kind() == Error::Kind::kCorrupt);
+    return std::string(e.what()).find("resdex index --rebuild") != std::string::npos;
+  }
+  return false;
+}
+
+TEST_CASE("document_builder: data compressed with another dictionary, or damaged, is refused with a message") {
+  std::vector<Document> one, other;
+  for (int i = 0; i < 300; ++i) (i % 2 ? one : other).push_back(varied(i));
   DataCodec a(DataCodec::make_dictionary(one)), b(DataCodec::make_dictionary(other));
-  const std::string data = a.encode(abstract(5));
-  auto refused = [](const DataCodec& codec, const std::string& bytes) {
-    try {
-      codec.decode(bytes);
-    } catch (const Error& e) {
-      CHECK(e.kind() == Error::Kind::kCorrupt);
-      return std::string(e.what()).find("resdex index --rebuild") != std::string::npos;
-    }
-    return false;
-  };
+  DataCodec small(DataCodec::make_dictionary({abstract(1)}));
+  const std::string data = a.encode(varied(1001));
+  REQUIRE(data[0] == '\x02');
   CHECK(refused(b, data));
+  CHECK(refused(small, data));
   CHECK(refused(DataCodec(), data));
   CHECK(refused(a, data.substr(0, data.size() / 2)));
+  CHECK(refused(a, data.substr(0, data.size() - 1)));
   CHECK(refused(a, data.substr(0, 3)));
+  CHECK(refused(a, data.substr(0, 5)));
+  CHECK(refused(a, data + "x"));
+  CHECK(refused(a, "\x03" + data.substr(1)));  // a format this resdex does not know
+  CHECK(refused(a, "\x00" + data.substr(1)));
+  // Every byte of the frame changed in turn: refused or, where zstd cannot
+  // tell, read as some document; never a crash.
+  for (size_t i = 5; i < data.size(); ++i) {
+    std::string damaged = data;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x5A);
+    try {
+      a.decode(damaged);
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kCorrupt);
+    }
+  }
+  // Old deflate data with another dictionary, or damaged.
+  CHECK(refused(a, kDeflated));
+  DataCodec old(encode_data(abstract(1)) + encode_data(abstract(2)));
+  CHECK(refused(old, kDeflated.substr(0, 20)));
 }
 
 std::map<std::string, Xapian::doccount> spellings(const Xapian::Database& db) {

@@ -5,6 +5,9 @@
 #include <xapian.h>
 
 #include <nlohmann/json.hpp>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +17,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/document_builder.h"
 #include "core/error.h"
 #include "core/file_system.h"
 #include "core/index_location.h"
@@ -1113,6 +1118,89 @@ TEST_CASE("indexer: a rebuild carries a broken line's last good version with rea
   CHECK(d.text == "Stochastic simulation of outbreaks.");
   CHECK(d.institutions == std::vector<std::string>{"FU Berlin"});
   CHECK(s.get("a1").title == "Inverse problems revisited");
+}
+
+// Stored data as resdex wrote it before zstd: '\x01', the dictionary's id
+// (xxh3, 4 bytes little-endian), then raw deflate with the dictionary.
+std::string old_deflated(const std::string& json, const std::string& dictionary) {
+  z_stream s{};
+  REQUIRE(deflateInit2(&s, 3, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  REQUIRE(deflateSetDictionary(&s, reinterpret_cast<const Bytef*>(dictionary.data()),
+                               static_cast<uInt>(dictionary.size())) == Z_OK);
+  std::string out(5 + deflateBound(&s, json.size()), '\0');
+  const auto id = static_cast<uint32_t>(XXH3_64bits(dictionary.data(), dictionary.size()));
+  out[0] = '\x01';
+  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((id >> (8 * i)) & 0xff);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(json.data()));
+  s.avail_in = static_cast<uInt>(json.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data() + 5);
+  s.avail_out = static_cast<uInt>(out.size() - 5);
+  REQUIRE(deflate(&s, Z_FINISH) == Z_STREAM_END);
+  out.resize(out.size() - s.avail_out);
+  deflateEnd(&s);
+  return out;
+}
+
+// The first byte of every document's stored data in the index at `dir`.
+std::set<char> data_formats(const std::string& dir) {
+  Xapian::Database db(dir);
+  std::set<char> formats;
+  for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it)
+    formats.insert(db.get_document(*it).get_data().at(0));
+  return formats;
+}
+
+TEST_CASE("indexer: an index whose stored data an older resdex deflated is updated and rebuilt, all readable") {
+  JsonlFixture f;
+  REQUIRE(f.run().added == 4);
+  CHECK(data_formats(f.options.index_dir) == std::set<char>{'\x02'});
+  // The index as the zlib codec left it: its 32 KB dictionary (here the
+  // corpus's JSON) and every record deflated with it.
+  const std::string old_dictionary = join_lines(kAbstracts);
+  {
+    IndexLocation loc(f.options.index_dir);
+    for (const std::string& path : loc.shards(loc.current())) {
+      Xapian::WritableDatabase db(path);
+      DataCodec codec(db.get_metadata(schema::kDataDictionaryKey));
+      for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+        Xapian::Document doc = db.get_document(*it);
+        doc.set_data(old_deflated(encode_data(codec.decode(doc.get_data())), old_dictionary));
+        db.replace_document(*it, doc);
+      }
+      db.set_metadata(schema::kDataDictionaryKey, old_dictionary);
+      db.commit();
+    }
+  }
+  CHECK(data_formats(f.options.index_dir) == std::set<char>{'\x01'});
+  CHECK(Searcher(f.options.index_dir).get("a1").title == "Inverse problems");
+
+  // An update writes zstd data with the index's dictionary, next to the
+  // deflated records.
+  f.lines[2] = rec("a3", "Edited abstract", "Spectral methods.", {"ZIB"}, 2021);
+  f.write();
+  CHECK(f.run().updated == 1);
+  CHECK(data_formats(f.options.index_dir) == std::set<char>{'\x01', '\x02'});
+  {
+    Searcher s(f.options.index_dir);
+    CHECK(s.get("a3").title == "Edited abstract");
+    CHECK(s.get("a1").title == "Inverse problems");
+  }
+
+  // A rebuild trains a new dictionary and carries a broken line's last
+  // good version over from the deflated record.
+  f.lines[1] = R"({"_id": "a2", "title": ["not", "a", "string"]})";
+  f.write();
+  f.options.rebuild = true;
+  IndexReport r = f.run();
+  REQUIRE(r.failed.size() == 1);
+  CHECK(r.documents == 4);
+  CHECK(data_formats(f.options.index_dir) == std::set<char>{'\x02'});
+  CHECK(Xapian::Database(f.options.index_dir).get_metadata(schema::kDataDictionaryKey) != old_dictionary);
+  Searcher s(f.options.index_dir);
+  Document d = s.get("a2");
+  CHECK(d.title == "Epidemic models");
+  CHECK(d.institutions == std::vector<std::string>{"FU Berlin"});
+  CHECK(s.get("a3").title == "Edited abstract");
 }
 
 TEST_CASE("indexer: a large build leaves words of one document out of the spelling data, updates still work") {

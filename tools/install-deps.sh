@@ -22,6 +22,7 @@ PACKAGES=(
   nlohmann-json3-dev
   libxxhash-dev
   zlib1g-dev
+  libzstd-dev
   libcpp-httplib-dev
 )
 

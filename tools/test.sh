@@ -33,7 +33,7 @@ ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 
 # Fuzzing: only the fuzz targets (clang), each run on its seed corpus plus
 # a few thousand mutations ("fuzz: <target>" tests, 20 s at most each).
-fuzz_targets=(fuzz_front_matter fuzz_jsonl fuzz_normalizer fuzz_query fuzz_synonyms)
+fuzz_targets=(fuzz_data fuzz_front_matter fuzz_jsonl fuzz_normalizer fuzz_query fuzz_synonyms)
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DRESDEX_FUZZ=ON -DRESDEX_BUILD_TESTS=OFF
 cmake --build build-fuzz -j"$(nproc)" --target "${fuzz_targets[@]}"

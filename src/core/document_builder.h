@@ -14,44 +14,58 @@
 #include "core/document.h"
 #include "core/schema.h"
 
-struct z_stream_s;  // zlib.h
-
 namespace resdex {
 
 class TextNormalizer;
 
-// The stored data of a document: its JSON record (encode_data), deflated
-// with a preset dictionary when the index has one (schema::kDataDictionaryKey).
-// An abstract is a few hundred bytes of JSON, too short for zlib to find
-// much to reuse in it alone; with a dictionary made from the corpus's first
-// records the ACL Anthology's stored data takes ~22% less space, 34 MB
-// instead of 43 (docs/performance.md). Data that starts with '{' is plain JSON, as an
-// index without a dictionary (or an older resdex) stores it.
+// The stored data of a document: its JSON record (encode_data), compressed
+// with zstd and a dictionary when the index has one
+// (schema::kDataDictionaryKey). An abstract is a few hundred bytes of JSON,
+// too short for a compressor to find much to reuse in it alone; a
+// dictionary trained on the corpus's first records (make_dictionary) gives
+// it the corpus's common keys, words and phrases. The ACL Anthology's
+// stored data (docdata.glass) takes 29.3 MB instead of 43 as plain JSON
+// and 34.0 with the zlib codec this replaced (docs/performance.md).
+//
+// Formats of the data, by first byte:
+//   '{'     plain JSON: an index without a dictionary (or an older resdex);
+//   '\x02'  zstd: the dictionary's id (4 bytes), then a zstd frame without
+//           its magic number and dictionary id, with its content size;
+//   '\x01'  raw deflate with the dictionary as preset dictionary, behind its
+//           id, as resdex wrote before: read, no longer written.
+// Both the dictionary a build trains and one of an older index (32 KB of
+// JSON, which zstd uses as plain content) serve either format.
+//
+// One codec may be used by several threads at once: the dictionaries zstd
+// digests are made on first use (a searcher only needs the decoder's),
+// and each thread compresses with its own context.
 class DataCodec {
  public:
   DataCodec();  // plain JSON
-  // "" gives plain JSON. Throws Error(kCorrupt) if zlib refuses it.
+  // "" gives plain JSON.
   explicit DataCodec(std::string dictionary);
   ~DataCodec();
   DataCodec(const DataCodec&) = delete;
   DataCodec& operator=(const DataCodec&) = delete;
 
   const std::string& dictionary() const { return dictionary_; }
+  // Throws Error(kCorrupt) if zstd refuses the dictionary.
   std::string encode(const Document& doc) const;
   // Throws Error(kCorrupt) on data this codec cannot read: not resdex's,
-  // or deflated with another dictionary.
+  // damaged, or compressed with another dictionary.
   Document decode(std::string_view data) const;
 
   // A dictionary from the stored JSON of some documents (the first of a
-  // build): the last 32 KB of it, as deflate looks back at most that far.
+  // build): trained by zstd (ZDICT_trainFromBuffer) when there are enough
+  // of them, otherwise their JSON itself; "" for none.
   static std::string make_dictionary(const std::vector<Document>& sample);
 
  private:
+  struct Zstd;  // the digested dictionaries
+
   std::string dictionary_;
   uint32_t dictionary_id_ = 0;
-  // A deflate stream with the dictionary loaded, copied for each record:
-  // cheaper than loading the 32 KB dictionary into a new stream each time.
-  std::unique_ptr<::z_stream_s> primed_;
+  std::unique_ptr<Zstd> zstd_;
 };
 
 class DocumentBuilder {

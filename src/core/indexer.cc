@@ -428,7 +428,12 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   for (unsigned i = 0; i < (by_id ? threads : 1u); ++i)
     queues.push_back(std::make_unique<EntryQueue>(4096));
   std::vector<std::thread> workers;
-  constexpr size_t kDictionarySample = 64;  // documents; ~32 KB of JSON or more
+  // Documents the stored data's dictionary is trained on (DataCodec): the
+  // writers wait for it, so its training is serial time. On the ACL
+  // abstracts 5,000 (6 MB of JSON) train in ~0.43 s and the 59k records
+  // then take 27.7 MB; 2,000 train in 0.19 s for 29.0 MB, 10,000 in
+  // 0.85 s for 26.9 MB (docs/performance.md).
+  constexpr size_t kDictionarySample = 5000;
   std::vector<SourceEntry> held;            // read before the writers start
   auto push = [&](SourceEntry&& entry) {
     queues[by_id ? shard_of(entry.id, threads) : 0]->push(std::move(entry));

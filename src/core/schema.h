@@ -30,9 +30,10 @@ inline constexpr const char* kVersionKey = "resdex.schema_version";
 // there are none.
 inline constexpr const char* kSynonymsKey = "resdex.synonyms";
 
-// Index metadata holding the preset dictionary the stored document data
-// is deflated with (DataCodec, document_builder.h); every shard of a
-// generation has the same. Absent: plain JSON.
+// Index metadata holding the dictionary the stored document data is
+// compressed with (DataCodec, document_builder.h: zstd's, trained on the
+// first documents of a build, or an older index's deflate dictionary);
+// every shard of a generation has the same. Absent: plain JSON.
 inline constexpr const char* kDataDictionaryKey = "resdex.data_dictionary";
 
 // The synonyms file `resdex index` reads at the top of a corpus directory.
