@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/text_normalizer.h"
 #include "test_support.h"
 
 namespace resdex {
@@ -252,6 +253,37 @@ TEST_CASE("document_builder: spelling words found in one document of the whole b
   update.apply(db);
   db.commit();
   CHECK(spellings(db) == Words{{"common", 1}, {"shared", 1}});
+}
+
+TEST_CASE("document_builder: spelling words read from a database count as adding each of its documents") {
+  TempDir tmp;
+  TextNormalizer norm;
+  DocumentBuilder builder(norm);
+  Xapian::WritableDatabase db(tmp.sub("db"), Xapian::DB_CREATE);
+  SpellingDelta one_by_one;
+  for (int i = 0; i < 30; ++i) {
+    Document d = abstract(i);
+    d.institutions = {i % 2 ? "ZIB" : "TU Berlin"};
+    d.text += " Ärger mit Umlauten, [brackets], _underscores_, 3.5 and IL-6.";
+    Xapian::Document xdoc = builder.build(d);
+    one_by_one.add(xdoc);
+    db.add_document(xdoc);
+    if (i == 10) db.commit();  // some committed, some still buffered
+  }
+  SpellingDelta from_terms;
+  from_terms.add_words(db);
+  auto written = [&](const SpellingDelta& delta) {
+    TempDir out;
+    Xapian::WritableDatabase w(out.sub("db"), Xapian::DB_CREATE);
+    delta.apply(w);
+    w.commit();
+    return spellings(w);
+  };
+  const Words expected = written(one_by_one);
+  CHECK(expected.size() > 30);
+  CHECK(expected.count("translation") == 1);
+  CHECK(expected.count("1") == 0);  // numbers are not offered as spellings
+  CHECK(written(from_terms) == expected);
 }
 
 TEST_CASE("document_builder: spelling parts split a build's words, each word once with its whole count") {

@@ -56,6 +56,23 @@ void SpellingDelta::count(const Xapian::Document& doc, long sign) {
   }
 }
 
+void SpellingDelta::add_words(const Xapian::Database& db) {
+  // Unprefixed terms start with a byte outside 'A'..'Z': those from '\0'
+  // up to '@', then those from '[' on.
+  auto count_range = [&](Xapian::TermIterator t, const char* stop) {
+    for (; t != db.allterms_end(); ++t) {
+      const std::string& term = *t;
+      if (stop && term >= stop) break;
+      if (term.find_first_not_of("0123456789") == std::string::npos) continue;
+      delta_[term] += static_cast<long>(t.get_termfreq());
+    }
+  };
+  count_range(db.allterms_begin(), "A");
+  Xapian::TermIterator rest = db.allterms_begin();
+  rest.skip_to("[");
+  count_range(rest, nullptr);
+}
+
 void SpellingDelta::merge(const SpellingDelta& other) {
   for (const auto& [word, n] : other.delta_) delta_[word] += n;
 }

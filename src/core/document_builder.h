@@ -94,6 +94,11 @@ class SpellingDelta {
  public:
   // Counts each plain (unprefixed, not all-digit) word of `doc` once.
   void add(const Xapian::Document& doc) { count(doc, +1); }
+  // What add() of every document of `db` would count, read from its term
+  // dictionary (a word's term frequency is the number of documents with
+  // it): one step per distinct word instead of one per word of each
+  // document. Sees what a WritableDatabase has not committed yet.
+  void add_words(const Xapian::Database& db);
   // Takes back what add() counted for a document being replaced or removed.
   void remove(const Xapian::Document& doc) { count(doc, -1); }
   // Adds another delta's counts to this one.

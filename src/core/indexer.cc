@@ -290,11 +290,10 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
         shard.failed_ids.push_back(entry.id);
         continue;
       }
-      Xapian::Document xdoc = builder.build(doc);
-      spelling.add(xdoc);
-      shard.db->add_document(xdoc);
+      shard.db->add_document(builder.build(doc));
       ++shard.added;
     }
+    spelling.add_words(*shard.db);
   } catch (...) {
     shard.error = std::current_exception();
     queue.abort();
