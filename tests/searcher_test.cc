@@ -189,6 +189,30 @@ TEST_CASE("searcher: phrases") {
   });
 }
 
+TEST_CASE("searcher: proximity counts a pair of words next to each other in a title too") {
+  // "machine learning" is in mueller's title only: the unprefixed copy of
+  // a title has no positions, so the pair must be asked for in the title.
+  auto score_of = [](double proximity, const std::string& id) {
+    RankingOptions r;
+    r.proximity_weight = proximity;
+    r.proximity_window = 2;
+    Searcher s(index_dir(), r);
+    SearchOptions o;
+    o.query = "machine learning";
+    o.syntax = SearchOptions::Syntax::kPlainWords;
+    o.limit = 100;
+    for (const Hit& h : s.search(o).hits)
+      if (h.doc.id == id) return h.score;
+    return -1.0;
+  };
+  const double without = score_of(0, "groups/mueller");
+  REQUIRE(without > 0);
+  CHECK(score_of(0.5, "groups/mueller") > without);
+  // One of the words alone gains nothing.
+  REQUIRE(score_of(0, "groups/noe") > 0);
+  CHECK(score_of(0.5, "groups/noe") == doctest::Approx(score_of(0, "groups/noe")));
+}
+
 TEST_CASE("searcher: wildcards") {
   check_queries({
       {"pokut*", {"groups/pokutta"}},

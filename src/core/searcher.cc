@@ -468,7 +468,9 @@ struct Searcher::Impl {
       Xapian::Query pair[] = {Xapian::Query(sequence[i]), Xapian::Query(sequence[i + 1])};
       pairs.emplace_back(Xapian::Query::OP_NEAR, pair, pair + 2, ranking.proximity_window);
     }
-    Xapian::Query near(Xapian::Query::OP_OR, pairs.begin(), pairs.end());
+    // Widened here: search_once's widen_phrases does not look below the
+    // OP_SCALE_WEIGHT that holds them.
+    const Xapian::Query near = widen_phrases(Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end()));
     return Xapian::Query(Xapian::Query::OP_OR, bag,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
   }
