@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
+// For ZDICT_trainFromBuffer_fastCover, like ZSTD_createDDict_byReference
+// below among zstd's "experimental" functions (exported by Debian's libzstd).
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 #include <zlib.h>
 // For ZSTD_createDDict_byReference, in zstd's API since 1.0 but still
@@ -444,9 +447,25 @@ std::string DataCodec::make_dictionary(const std::vector<Document>& sample) {
   // The trainer beats the plain JSON from a few samples on: on the ACL
   // abstracts, 14 records give a 14 KB dictionary that stores the others
   // in 4% fewer bytes than their 23 KB of JSON would.
+  //
+  // ZDICT_trainFromBuffer tries four segment sizes and trains once per
+  // try; on the ACL abstracts it settles on k = 1024. Trained once with
+  // that k, and sampling every 4th position (accel 4), the dictionary takes
+  // a seventh of the time (0.10 s instead of 0.67 s for 5,000 records, a
+  // build's serial time) and stores the corpus in 29.86 MB instead of 30.32.
   std::string dictionary(kDictionaryCapacity, '\0');
-  size_t n = ZDICT_trainFromBuffer(dictionary.data(), dictionary.size(), all.data(), sizes.data(),
-                                   static_cast<unsigned>(sizes.size()));
+  ZDICT_fastCover_params_t params{};
+  params.k = 1024;
+  params.d = 8;
+  params.f = 20;
+  params.accel = 4;
+  params.zParams.compressionLevel = kLevel;
+  size_t n = ZDICT_trainFromBuffer_fastCover(dictionary.data(), dictionary.size(), all.data(), sizes.data(),
+                                             static_cast<unsigned>(sizes.size()), params);
+  // Too few samples for segments that long: let the trainer choose.
+  if (ZDICT_isError(n))
+    n = ZDICT_trainFromBuffer(dictionary.data(), dictionary.size(), all.data(), sizes.data(),
+                              static_cast<unsigned>(sizes.size()));
   if (!ZDICT_isError(n)) {
     dictionary.resize(n);
     return dictionary;
