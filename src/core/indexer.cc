@@ -261,7 +261,7 @@ struct ShardWriter {
   std::string synonyms;  // Synonyms::serialize()
   const std::string* data_dictionary = nullptr;
   std::optional<Xapian::WritableDatabase> db;
-  SpellingDelta spelling;  // of the documents added, applied by finish_shard
+  SpellingDelta spelling;  // words of the documents added (add_words), once all are in
   size_t added = 0;
   std::vector<ReadError> failed;
   std::vector<std::string> failed_ids;
@@ -300,8 +300,8 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
   }
 }
 
-// Writes a shard's spelling data (less what `all`, the whole build's
-// counts, says to leave out) and metadata, and commits it.
+// Writes `words` (its part of the build's spelling data) and the metadata
+// into a shard, and commits it.
 void finish_shard(ShardWriter& shard, const SpellingDelta& words) {
   try {
     words.apply(*shard.db);
@@ -428,10 +428,10 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     queues.push_back(std::make_unique<EntryQueue>(4096));
   std::vector<std::thread> workers;
   // Documents the stored data's dictionary is trained on (DataCodec): the
-  // writers wait for it, so its training is serial time. On the ACL
-  // abstracts 5,000 (6 MB of JSON) train in ~0.43 s and the 59k records
-  // then take 27.7 MB; 2,000 train in 0.19 s for 29.0 MB, 10,000 in
-  // 0.85 s for 26.9 MB (docs/performance.md).
+  // writers wait for it, so reading them and training is serial time
+  // (~0.25 s on the ACL abstracts). More samples store the corpus in
+  // less (2,000: +5%, 10,000: -3%) and take proportionally longer
+  // (docs/performance.md).
   constexpr size_t kDictionarySample = 5000;
   std::vector<SourceEntry> held;            // read before the writers start
   auto push = [&](SourceEntry&& entry) {
