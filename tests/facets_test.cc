@@ -30,6 +30,20 @@ Counts as_pairs(const std::vector<FacetCount>& counts) {
 
 std::string list(const std::vector<std::string>& values) { return schema::encode_list(values); }
 
+TEST_CASE("facets: decode_facets gives back the lists encode_facets joined") {
+  const std::vector<std::string> lists = {list({"ZIB", "TU Berlin"}), "", "2019"};
+  const std::string encoded = schema::encode_facets(lists);
+  const auto parts = schema::decode_facets(encoded);
+  REQUIRE(parts.size() == lists.size());
+  for (size_t i = 0; i < lists.size(); ++i) CHECK(parts[i] == lists[i]);
+  // No value (every facet empty) and a value cut short: "" for the rest.
+  for (std::string_view p : schema::decode_facets("")) CHECK(p.empty());
+  const auto short_value = schema::decode_facets("ZIB");
+  CHECK(short_value[0] == "ZIB");
+  CHECK(short_value[1].empty());
+  CHECK(short_value[2].empty());
+}
+
 TEST_CASE("facets: split_list_counts") {
   struct Case {
     std::string what;

@@ -87,8 +87,8 @@ class LocalSpy : public Xapian::MatchSpy {
  public:
   explicit LocalSpy(const Xapian::Database& db) : db_(db), own_streams_(db.size() == 1) {}
 
-  // Counts slot `slot`: its whole value into tallies[0] or, with several
-  // tallies, the i-th '\x1e'-separated part into tallies[i] (if not null).
+  // Counts slot `slot`: its whole value into tallies[0] or, with one tally
+  // per facet, each facet's list (schema::decode_facets) into its tally.
   void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies) {
     streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
                         std::move(tallies)});
@@ -124,12 +124,8 @@ class LocalSpy : public Xapian::MatchSpy {
         tallies[0]->add(value);
         return;
       }
-      for (Tally* tally : tallies) {
-        const size_t sep = value.find('\x1e');
-        if (tally) tally->add(value.substr(0, sep));
-        if (sep == std::string_view::npos) break;
-        value.remove_prefix(sep + 1);
-      }
+      const auto parts = schema::decode_facets(value);
+      for (size_t i = 0; i < tallies.size(); ++i) tallies[i]->add(parts[i]);
     }
   };
   Xapian::Database db_;
@@ -208,13 +204,8 @@ std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t
   if (const auto& spy = impl_->combined) {
     for (auto it = spy->values_begin(); it != spy->values_end(); ++it) {
       const std::string whole = *it;
-      std::string_view value = whole;
-      for (auto& lists : parts) {
-        const size_t sep = value.find('\x1e');
-        lists.emplace_back(std::string(value.substr(0, sep)), it.get_termfreq());
-        if (sep == std::string_view::npos) break;
-        value.remove_prefix(sep + 1);
-      }
+      const auto lists = schema::decode_facets(whole);
+      for (size_t i = 0; i < parts.size(); ++i) parts[i].emplace_back(std::string(lists[i]), it.get_termfreq());
     }
   }
   for (size_t i = 0; i < std::size(schema::kFacets); ++i) {

@@ -134,6 +134,17 @@ std::string encode_facets(const std::vector<std::string>& slot_values) {
   return any ? out : std::string();
 }
 
+std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view encoded) {
+  std::array<std::string_view, std::size(kFacets)> parts{};
+  for (std::string_view& part : parts) {
+    const size_t sep = encoded.find('\x1e');
+    part = encoded.substr(0, sep);
+    if (sep == std::string_view::npos) break;
+    encoded.remove_prefix(sep + 1);
+  }
+  return parts;
+}
+
 std::string encode_list(const std::vector<std::string>& values) {
   std::string out;
   for (const std::string& v : values) {

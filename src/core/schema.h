@@ -6,6 +6,8 @@
 // Q unique id, S title, A author (here: the person), X... our own.
 #pragma once
 
+#include <array>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -146,6 +148,10 @@ std::string boolean_term(std::string_view prefix, std::string_view value,
 // this one slot per match instead of one per facet; Xapian decodes a value
 // stream entry by entry, so that is a third of the work.
 std::string encode_facets(const std::vector<std::string>& slot_values);
+
+// The facets' lists that encode_facets() joined, in kFacets order: views
+// into `encoded`, "" for a facet past its end.
+std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view encoded);
 
 // Multi-valued slot contents: values joined by '\x1f' (unit separator,
 // which never occurs in a value: encode_list drops control characters).
