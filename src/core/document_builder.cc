@@ -41,6 +41,14 @@ bool has_umlaut(std::string_view text) {
   return false;
 }
 
+// Whether a term is a word for the spelling data: unprefixed (not a field
+// term or a "Z" stem) and not a number.
+bool is_spelling_word(const std::string& term) {
+  const unsigned char c = static_cast<unsigned char>(term[0]);
+  if (c >= 'A' && c <= 'Z') return false;
+  return term.find_first_not_of("0123456789") != std::string::npos;
+}
+
 }  // namespace
 
 DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary)
@@ -51,29 +59,16 @@ DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_di
 
 void SpellingDelta::count(const Xapian::Document& doc, long sign) {
   for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-    const std::string& term = *t;
-    unsigned char c = static_cast<unsigned char>(term[0]);
-    if (c >= 'A' && c <= 'Z') continue;  // prefixed, or a Z stem
-    if (term.find_first_not_of("0123456789") == std::string::npos) continue;
-    delta_[term] += sign;
+    const std::string term = *t;
+    if (is_spelling_word(term)) delta_[term] += sign;
   }
 }
 
 void SpellingDelta::add_words(const Xapian::Database& db) {
-  // Unprefixed terms start with a byte outside 'A'..'Z': those from '\0'
-  // up to '@', then those from '[' on.
-  auto count_range = [&](Xapian::TermIterator t, const char* stop) {
-    for (; t != db.allterms_end(); ++t) {
-      const std::string& term = *t;
-      if (stop && term >= stop) break;
-      if (term.find_first_not_of("0123456789") == std::string::npos) continue;
-      delta_[term] += static_cast<long>(t.get_termfreq());
-    }
-  };
-  count_range(db.allterms_begin(), "A");
-  Xapian::TermIterator rest = db.allterms_begin();
-  rest.skip_to("[");
-  count_range(rest, nullptr);
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    const std::string term = *t;
+    if (is_spelling_word(term)) delta_[term] += static_cast<long>(t.get_termfreq());
+  }
 }
 
 void SpellingDelta::merge(const SpellingDelta& other) {
