@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include <xapian.h>
 
+#include "core/aside_task.h"
 #include "core/document_builder.h"
 #include "core/error.h"
 #include "core/facets.h"
@@ -42,8 +44,9 @@ constexpr size_t kMaxParsedWords = 256;
 // list. Later ones are read as plain words.
 constexpr size_t kMaxWildcards = 32;
 
-// Counts (total, facets) are exact up to this many matches, as the ranked
-// pass estimates them; past it they are estimated from a sample of about
+// Counts (total, facets) are exact up to this many matches, as Xapian
+// estimates them (before matching when counting aside, else from the
+// ranked page); past it they are estimated from a sample of about
 // kCountSample matches (match_sample.h), unless the caller asks for exact
 // counts. Counting every match costs ~2-3 k instructions a match (matching
 // with weights, reading the facet slot): at 2,000 about what the rest of
@@ -311,6 +314,20 @@ class NoWeight : public Xapian::Weight {
   double get_maxextra() const override { return 0; }
 };
 
+// A search's total and facet counts (SearchResult's fields of those names).
+struct Counts {
+  size_t total = 0;
+  bool total_exact = true;
+  bool facets_exact = true;
+  std::vector<FacetCounts> facets;
+
+  // No value of an estimated facet is counted more often than the total.
+  void cap_facets() {
+    for (FacetCounts& f : facets)
+      for (FacetCount& c : f.counts) c.count = std::min(c.count, total);
+  }
+};
+
 // Terms of a document that make up the query of Searcher::similar. Enough
 // to describe a research description's topics; more only add noise.
 constexpr Xapian::termcount kSimilarTerms = 40;
@@ -338,7 +355,13 @@ struct Searcher::Impl {
   // Whether some shard is served by xapian-tcpsrv (then counts are exact).
   bool remote = false;
 
+  // A second handle on the index, at the revision `db` reads, for counting
+  // matches on another core while `db` ranks them (count_aside). Opened
+  // by the first search that counts aside.
+  std::optional<Xapian::Database> count_db;
+
   void reopen() {
+    count_db.reset();
     db = location.open_reader(&stub);
     remote = lists_remote_shard(stub);
     facet_mode = FacetCounter::Mode::kLocal;
@@ -536,23 +559,24 @@ struct Searcher::Impl {
     return Xapian::Query(Xapian::Query::OP_OR, query, weighted_terms(eset, ranking.feedback_weight));
   }
 
-  // Looks at every match of `query`: returns their exact number and, with
-  // `facets`, sets *counts to the facet counts (at most `facet_limit`
-  // values each, each count multiplied by `scale`, see FacetCounter). The
-  // order is of no use here, so the matches are taken as they come, with
-  // no MSet to keep and no sort key to read for each, which costs about
-  // half of a ranked pass over all of them.
-  Xapian::doccount count_matches(const Xapian::Query& query, bool facets,
+  // Looks at every match of `query` in `on` (`db`, or `count_db`): returns
+  // their exact number and, with `facets`, sets *counts to the facet
+  // counts (at most `facet_limit` values each, each count multiplied by
+  // `scale`, see FacetCounter). The order is of no use here, so the
+  // matches are taken as they come, with no MSet to keep and no sort key
+  // to read for each, which costs about half of a ranked pass over all of
+  // them.
+  Xapian::doccount count_matches(const Xapian::Database& on, const Xapian::Query& query, bool facets,
                                  std::vector<FacetCounts>* counts, size_t facet_limit,
                                  double scale = 1, size_t cap = SIZE_MAX) {
-    Xapian::Enquire enquire(db);
+    Xapian::Enquire enquire(on);
     enquire.set_query(query);
     if (!remote) enquire.set_weighting_scheme(NoWeight());
     std::optional<FacetCounter> counter;
-    if (facets) counter.emplace(db, facet_mode).attach(enquire);
+    if (facets) counter.emplace(on, facet_mode).attach(enquire);
     Xapian::MSet all;
     try {
-      all = enquire.get_mset(0, 0, db.get_doccount());
+      all = enquire.get_mset(0, 0, on.get_doccount());
     } catch (const Xapian::UnimplementedError&) {
       // A shard served by xapian-tcpsrv, which runs only Xapian's own
       // spies; it fails before any matching, so trying costs nothing.
@@ -561,41 +585,81 @@ struct Searcher::Impl {
       facet_mode = FacetCounter::Mode::kBuiltIn;
       enquire.clear_matchspies();
       counter.reset();
-      counter.emplace(db, facet_mode).attach(enquire);
-      all = enquire.get_mset(0, 0, db.get_doccount());
+      counter.emplace(on, facet_mode).attach(enquire);
+      all = enquire.get_mset(0, 0, on.get_doccount());
     }
     if (counter) *counts = counter->counts(facet_limit, scale, cap);
     return all.get_matches_estimated();
   }
 
-  // Sets result->total, ->facets (with opt.facets), ->total_exact and
-  // ->facets_exact for the matches of `query`, whose page `page` has been
-  // ranked: counted over every match, or, past kExactCountLimit matches
-  // by the page's estimate, over the matches in a sample of the index and
-  // scaled up (not with opt.exact_counts, nor with a remote shard).
-  void count(const Xapian::Query& query, const SearchOptions& opt, const Xapian::MSet& page,
-             SearchResult* result) {
-    const double estimate = page.get_matches_estimated();
-    if (opt.exact_counts || remote || facet_mode == FacetCounter::Mode::kBuiltIn ||
-        estimate <= kExactCountLimit || page.get_matches_upper_bound() <= kExactCountLimit) {
-      result->total = count_matches(query, opt.facets, &result->facets, opt.facet_limit);
-      result->total_exact = result->facets_exact = true;
-      return;
+  // The total and facet counts of the matches of `query` in `on`, given
+  // Xapian's estimate of their number and its bounds: counted over every
+  // match, or, past kExactCountLimit matches by the estimate, over the
+  // matches in a sample of the index and scaled up (not with
+  // opt.exact_counts, nor with a remote shard). A sample that catches
+  // fewer than a quarter of the matches it aims at shows the estimate was
+  // far too high: then every match is counted after all.
+  Counts count(const Xapian::Database& on, const Xapian::Query& query, const SearchOptions& opt,
+               double estimate, size_t lower, size_t upper) {
+    Counts out;
+    if (!opt.exact_counts && !remote && facet_mode != FacetCounter::Mode::kBuiltIn &&
+        estimate > kExactCountLimit && upper > kExactCountLimit) {
+      const uint32_t threshold = sample_threshold(estimate / kCountSample);
+      const double scale = std::ldexp(1.0, 32) / threshold;
+      const Xapian::Query sampled(Xapian::Query::OP_FILTER, query, sample_query(threshold));
+      const Xapian::doccount in_sample =
+          count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper);
+      if (in_sample >= kCountSample / 4) {
+        // Xapian knows the exact number when the bounds meet (one term).
+        out.total_exact = lower == upper;
+        out.total = out.total_exact ? lower : std::clamp<size_t>(round_estimate(in_sample * scale), lower, upper);
+        out.facets_exact = false;
+        out.cap_facets();
+        return out;
+      }
+      out.facets.clear();
     }
-    const uint32_t threshold = sample_threshold(estimate / kCountSample);
-    const double scale = std::ldexp(1.0, 32) / threshold;
-    // The page's bounds are exact: the estimate stays within them.
-    const size_t lower = page.get_matches_lower_bound(), upper = page.get_matches_upper_bound();
-    const Xapian::Query sampled(Xapian::Query::OP_FILTER, query, sample_query(threshold));
-    std::vector<FacetCounts> facets;
-    const Xapian::doccount in_sample = count_matches(sampled, opt.facets, &facets, opt.facet_limit, scale, upper);
-    // Xapian knows the exact number when the bounds meet (one term).
-    result->total_exact = lower == upper;
-    result->total = result->total_exact ? lower : std::clamp(round_estimate(in_sample * scale), lower, upper);
-    for (FacetCounts& f : facets)
-      for (FacetCount& c : f.counts) c.count = std::min(c.count, result->total);
-    result->facets = std::move(facets);
-    result->facets_exact = false;
+    out.total = count_matches(on, query, opt.facets, &out.facets, opt.facet_limit);
+    return out;
+  }
+
+  // count() on `count_db`, for the query `serialised` (Query::serialise:
+  // a Query shares its parts by reference counts that are not atomic, so
+  // another thread needs a copy of its own), with Xapian's estimate before
+  // matching. Nothing if `count_db` cannot be brought to `db`'s revision
+  // `revision` (a writer committed in between).
+  std::optional<Counts> count_aside(const std::string& serialised, Xapian::rev revision,
+                                    const SearchOptions& opt) {
+    if (!count_db) {
+      std::string count_stub;
+      Xapian::Database opened = location.open_reader(&count_stub);
+      if (count_stub != stub) return std::nullopt;
+      count_db = std::move(opened);
+    }
+    if (count_db->get_revision() != revision) count_db->reopen();
+    if (count_db->get_revision() != revision) return std::nullopt;
+    const Xapian::Query query = Xapian::Query::unserialise(serialised);
+    Xapian::Enquire enquire(*count_db);
+    enquire.set_query(query);
+    const Xapian::MSet none = enquire.get_mset(0, 0);
+    return count(*count_db, query, opt, none.get_matches_estimated(), none.get_matches_lower_bound(),
+                 none.get_matches_upper_bound());
+  }
+
+  // Sets result's total and facets from `counts`. The ranked page's
+  // bounds on the number of matches hold for an estimated total too, and
+  // are often tighter than those the counts were made with.
+  static void take_counts(Counts counts, const Xapian::MSet& page, SearchResult* result) {
+    if (!counts.total_exact) {
+      const size_t lower = page.get_matches_lower_bound(), upper = page.get_matches_upper_bound();
+      counts.total_exact = lower == upper;
+      counts.total = counts.total_exact ? lower : std::clamp(counts.total, lower, upper);
+      counts.cap_facets();
+    }
+    result->total = counts.total;
+    result->total_exact = counts.total_exact;
+    result->facets = std::move(counts.facets);
+    result->facets_exact = counts.facets_exact;
   }
 
   // The query of Searcher::similar: the best text terms of the document
@@ -695,11 +759,20 @@ struct Searcher::Impl {
     // ACL title queries at --limit 100 on 2 shards; e2e test "a sharded
     // index gives the same pages as one database"). Looking at every
     // match avoids it.
+    // The counts (total, facets) on another core meanwhile, where the
+    // index is one local database (count_aside).
+    const bool counted = opt.facets || opt.exact_total;
+    std::optional<Counts> counts_aside;
+    std::unique_ptr<AsideTask> counting;
+    if (counted && !remote && db.size() == 1)
+      counting = std::make_unique<AsideTask>(
+          [this, &opt, &counts_aside, serialised = query.serialise(), revision = db.get_revision()] {
+            counts_aside = count_aside(serialised, revision, opt);
+          });
     const Xapian::doccount check_at_least = db.size() > 1 ? db.get_doccount() : 0;
     Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check_at_least);
     result.total = mset.get_matches_estimated();
     result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
-    if (opt.facets || opt.exact_total) count(query, opt, mset, &result);
 
     std::vector<std::string> wildcards;
     if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
@@ -723,6 +796,12 @@ struct Searcher::Impl {
       }
       result.hits.push_back(std::move(hit));
     }
+    if (counting) counting->finish();
+    if (counted)
+      take_counts(counts_aside ? std::move(*counts_aside)
+                               : count(db, query, opt, mset.get_matches_estimated(),
+                                       mset.get_matches_lower_bound(), mset.get_matches_upper_bound()),
+                  mset, &result);
     return result;
   }
 

@@ -36,8 +36,9 @@ struct SearchOptions {
   // Approximate snippet length in bytes.
   size_t snippet_length = 200;
   // Facet counts, and with exact_total the total, come from a pass over
-  // the matches after the page is ranked; without both, `total` is
-  // Xapian's estimate from the ranking pass and the search is faster.
+  // the matches of its own (on another core while the page is ranked,
+  // where there is one); without both, `total` is Xapian's estimate from
+  // the ranking pass and the search is cheaper.
   // With more than ~2,000 matches that pass looks at an even sample of
   // them and scales up (SearchResult::total_exact, facets_exact false) unless
   // exact_counts asks for every match to be counted.

@@ -1,0 +1,52 @@
+#include "core/aside_task.h"
+
+#include <utility>
+
+namespace resdex {
+
+AsideTask::AsideTask(std::function<void()> work) : work_(std::move(work)) {
+  cpu_set_t others;
+  CPU_ZERO(&others);
+  if (sched_getaffinity(0, sizeof others, &others) != 0 || CPU_COUNT(&others) < 2) return;
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return;
+  // Any allowed core but this one. The thread stays there: let free to
+  // move, it was seen to be moved back onto the caller's core within the
+  // first milliseconds, which are all it lives.
+  const int here = sched_getcpu();
+  if (here >= 0) CPU_CLR(here, &others);
+  if (CPU_COUNT(&others) > 0) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+  started_ = pthread_create(&thread_, &attr, &AsideTask::thread_main, this) == 0;
+  pthread_attr_destroy(&attr);
+}
+
+AsideTask::~AsideTask() {
+  claimed_.exchange(true);
+  if (started_) pthread_join(thread_, nullptr);
+}
+
+void* AsideTask::thread_main(void* self) {
+  static_cast<AsideTask*>(self)->claim_and_run(true);
+  return nullptr;
+}
+
+void AsideTask::claim_and_run(bool aside) {
+  if (claimed_.exchange(true)) return;
+  ran_aside_ = aside;
+  try {
+    work_();
+  } catch (...) {
+    error_ = std::current_exception();
+  }
+}
+
+void AsideTask::finish() {
+  claim_and_run(false);
+  if (started_) {
+    pthread_join(thread_, nullptr);
+    started_ = false;
+  }
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+}  // namespace resdex

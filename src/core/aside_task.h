@@ -1,0 +1,61 @@
+// A piece of work run beside the caller's, on a core the caller is not on.
+//
+// A search counts its matches (total, facets) while it ranks the page and
+// makes its snippets; the two share nothing and take about as long, so on
+// a machine with a core to spare the counts cost no wall time. Two things
+// make a plain std::thread no good at that:
+//
+// - Linux often queues a new thread on its parent's core, and an idle
+//   core takes it over only at the next load-balancing tick: the thread
+//   then starts ~2 ms late, when a search's work is done. So the thread is
+//   kept to the other cores than the caller's.
+// - On a busy machine the other core may not get to the thread soon. So
+//   whoever comes first runs the work: the thread when it starts, or the
+//   caller in finish() if the thread has not begun by then. The work runs
+//   exactly once, and never costs more than running it in finish() would
+//   (plus starting a thread, ~50 us).
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <functional>
+
+#include <pthread.h>
+#include <sched.h>
+
+namespace resdex {
+
+class AsideTask {
+ public:
+  // Starts `work` on a thread of its own (on one machine with one core, or
+  // when no thread can be made, it runs in finish()). `work` must not
+  // touch what the caller uses until finish() returns.
+  explicit AsideTask(std::function<void()> work);
+  // Waits for the work if it has begun; drops an exception it threw. A
+  // task whose work has not begun is not run.
+  ~AsideTask();
+  AsideTask(const AsideTask&) = delete;
+  AsideTask& operator=(const AsideTask&) = delete;
+
+  // Returns once the work has run: on the thread, waiting for it, or here
+  // if the thread has not begun it. Rethrows what the work threw.
+  void finish();
+
+  // Whether the work ran on the thread rather than in finish() (known
+  // after finish()).
+  bool ran_aside() const { return ran_aside_; }
+
+ private:
+  static void* thread_main(void* self);
+  // Runs the work if nobody has claimed it yet.
+  void claim_and_run(bool aside);
+
+  std::function<void()> work_;
+  std::atomic<bool> claimed_{false};
+  std::exception_ptr error_;
+  bool ran_aside_ = false;
+  bool started_ = false;  // thread_ exists and is to be joined
+  pthread_t thread_{};
+};
+
+}  // namespace resdex

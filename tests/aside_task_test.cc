@@ -1,0 +1,96 @@
+#include "core/aside_task.h"
+
+#include <doctest/doctest.h>
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <optional>
+#include <thread>
+
+namespace resdex {
+namespace {
+
+// The cores this process may run on.
+int allowed_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+// Keeps the calling thread (and threads it starts) to the core it is on,
+// for the life of the object.
+class OneCore {
+ public:
+  OneCore() {
+    sched_getaffinity(0, sizeof before_, &before_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    sched_setaffinity(0, sizeof one, &one);
+  }
+  ~OneCore() { sched_setaffinity(0, sizeof before_, &before_); }
+
+ private:
+  cpu_set_t before_;
+};
+
+TEST_CASE("aside_task: the work runs once, on its thread when the caller is still busy") {
+  std::atomic<int> runs{0};
+  std::thread::id ran_on;
+  AsideTask task([&] {
+    ++runs;
+    ran_on = std::this_thread::get_id();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  task.finish();
+  CHECK(runs == 1);
+  if (allowed_cores() > 1) {
+    CHECK(task.ran_aside());
+    CHECK(ran_on != std::this_thread::get_id());
+  }
+}
+
+TEST_CASE("aside_task: with one core the caller runs the work in finish()") {
+  OneCore pinned;
+  std::atomic<int> runs{0};
+  std::thread::id ran_on;
+  AsideTask task([&] {
+    ++runs;
+    ran_on = std::this_thread::get_id();
+  });
+  task.finish();
+  CHECK(runs == 1);
+  CHECK_FALSE(task.ran_aside());
+  CHECK(ran_on == std::this_thread::get_id());
+}
+
+TEST_CASE("aside_task: finish() rethrows what the work threw, wherever it ran") {
+  for (bool one_core : {false, true}) {
+    CAPTURE(one_core);
+    std::optional<OneCore> pinned;
+    if (one_core) pinned.emplace();
+    AsideTask task([] { throw std::runtime_error("counting failed"); });
+    CHECK_THROWS_WITH_AS(task.finish(), "counting failed", std::runtime_error);
+  }
+}
+
+TEST_CASE("aside_task: without finish() the destructor waits for work that has begun, and runs none") {
+  for (int i = 0; i < 50; ++i) {
+    std::atomic<int> began{0}, ended{0};
+    {
+      AsideTask task([&] {
+        ++began;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        ++ended;
+      });
+      if (i % 2) std::this_thread::sleep_for(std::chrono::microseconds(100 * (i % 5)));
+    }
+    CHECK(began <= 1);
+    CHECK(ended == began);
+  }
+}
+
+}  // namespace
+}  // namespace resdex
