@@ -45,19 +45,27 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
       if (stemmed) form = stemmer_(form);
     }
     if (form.empty()) continue;
-    if (stemmed) stem_initials_.set(static_cast<unsigned char>(form[0]));
+    if (stemmed) stem_heads_.push_back(form.substr(0, form.size() > 2 ? form.size() - 2 : 1));
     (stemmed ? stems_ : words_).emplace(std::move(form));
   }
 }
 
 bool Highlighter::matches(std::string_view word, std::string_view folded) const {
+  return match_id(word, folded) >= 0;
+}
+
+int Highlighter::match_id(std::string_view word, std::string_view folded) const {
   // A text repeats its words, and make() asks again for the passage it
   // renders: each distinct word is stemmed and looked up once.
   auto known = seen_.find(word);
   if (known != seen_.end()) return known->second;
-  const bool match = match_uncached(word, folded);
-  seen_.emplace(std::string(word), match);
-  return match;
+  int id = -1;
+  if (match_uncached(word, folded)) {
+    std::string key = stems_.empty() ? std::string(folded) : stemmer_(std::string(folded));
+    id = keys_.emplace(std::move(key), static_cast<int>(keys_.size())).first->second;
+  }
+  seen_.emplace(std::string(word), id);
+  return id;
 }
 
 bool Highlighter::match_uncached(std::string_view word, std::string_view folded) const {
@@ -65,7 +73,10 @@ bool Highlighter::match_uncached(std::string_view word, std::string_view folded)
     if (folded.size() >= w.size() && folded.compare(0, w.size(), w) == 0) return true;
   if (words_.empty() && stems_.empty()) return false;
   auto stem_matches = [&](const std::string& w) {
-    return !w.empty() && stem_initials_[static_cast<unsigned char>(w[0])] && stems_.count(stemmer_(w));
+    const bool may = std::any_of(stem_heads_.begin(), stem_heads_.end(), [&](const std::string& head) {
+      return w.compare(0, head.size(), head) == 0;
+    });
+    return may && stems_.count(stemmer_(w));
   };
   std::string f(folded);
   if (words_.count(f) || stem_matches(f)) return true;
@@ -127,13 +138,12 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   // Matching words and an id per distinct matching form.
   std::vector<size_t> hits;        // indexes into tokens
   std::vector<int> hit_term;       // distinct-term id of each hit
-  std::map<std::string, int> term_ids;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    if (!matches(text.substr(t.begin, t.end - t.begin), t.folded)) continue;
+    const int id = match_id(text.substr(t.begin, t.end - t.begin), t.folded);
+    if (id < 0) continue;
     hits.push_back(i);
-    std::string key = stems_.empty() ? t.folded : stemmer_(t.folded);
-    hit_term.push_back(term_ids.emplace(key, static_cast<int>(term_ids.size())).first->second);
+    hit_term.push_back(id);
   }
 
   size_t first = 0;  // index of the token the passage starts at

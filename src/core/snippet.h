@@ -6,7 +6,6 @@
 // did and compares it with the terms the document matched on.
 #pragma once
 
-#include <bitset>
 #include <set>
 #include <string>
 #include <string_view>
@@ -55,6 +54,10 @@ class Highlighter {
   Snippet render(std::string_view text, size_t begin, size_t end, bool cut_before,
                  bool cut_after) const;
   bool match_uncached(std::string_view word, std::string_view folded) const;
+  // -1 if the word does not match, else the id of what it matches as: its
+  // stem (its folded form if no term is a stem), so that "model" and
+  // "models" are one distinct term of a passage.
+  int match_id(std::string_view word, std::string_view folded) const;
 
   struct ViewHash {
     using is_transparent = void;
@@ -65,15 +68,20 @@ class Highlighter {
   Xapian::Stem stemmer_;
   std::set<std::string> words_;
   std::set<std::string> stems_;
-  // The first bytes of stems_. Stemming only rewrites the end of a word
-  // (Snowball's English stemmer keeps the first letter, special cases
-  // such as "dying" -> "die" included), so a word that starts with
-  // another byte cannot stem to any of them and is not stemmed at all:
-  // stemming every distinct word was half of a search's snippet work.
-  std::bitset<256> stem_initials_;
+  // The heads of stems_: each stem less its last two bytes (at least its
+  // first byte). Snowball's English stemmer only rewrites the end of a
+  // word: of the 164,000 distinct words of the ACL abstracts, every one
+  // starts with its stem less the stem's last byte, but for "dying",
+  // "lying" and "tying" ("die"...), which keep all but two. So a word that
+  // starts with none of the heads cannot stem to any of stems_ and is not
+  // stemmed at all: stemming the words of a text was a third of a
+  // search's snippet work.
+  std::vector<std::string> stem_heads_;
   std::vector<std::string> wildcards_;
-  // matches() of each word asked about (`folded` is a function of `word`).
-  mutable std::unordered_map<std::string, bool, ViewHash, std::equal_to<>> seen_;
+  // match_id() of each word asked about (`folded` is a function of `word`).
+  mutable std::unordered_map<std::string, int, ViewHash, std::equal_to<>> seen_;
+  // The ids of match_id(), by stem (or folded form).
+  mutable std::map<std::string, int> keys_;
 };
 
 }  // namespace resdex
