@@ -218,6 +218,28 @@ TEST_CASE("document_builder: data compressed with another dictionary, or damaged
   CHECK(refused(old, kDeflated.substr(0, 20)));
 }
 
+TEST_CASE("document_builder: plain data that is not a record of resdex's is refused with a message") {
+  const DataCodec plain;
+  CHECK(refused(plain, "{\"id\": \"a\", \"year\": \"2020\"}"));   // a year that is no number
+  CHECK(refused(plain, "{\"id\": 7}"));                             // an id that is no string
+  CHECK(refused(plain, "{\"id\": \"a\", \"areas\": \"acl\"}"));    // a list that is no list
+  CHECK(refused(plain, "{\"id\": \"a\", \"areas\": [\"acl\", 3]}"));
+  CHECK(refused(plain, "{\"id\": \"a\", \"text\": \"caf\xE9\"}"));  // not UTF-8
+  CHECK(refused(plain, "{\"id\": \"a\", \"text\": \"cut"));
+  CHECK(refused(plain, "{\"id\": \"a\"} trailing"));
+  CHECK(refused(plain, "{}x"));
+  CHECK(refused(plain, "[\"id\"]"));
+  // Members left out or null take their defaults; unknown ones are ignored.
+  const Document d = plain.decode("{\"id\": \"a\", \"title\": null, \"extra\": {\"x\": [1]}, \"year\": 1999}");
+  CHECK(d.id == "a");
+  CHECK(d.title.empty());
+  CHECK(d.institutions.empty());
+  CHECK(d.year == 1999);
+  // Escapes, and characters outside the BMP written as surrogate pairs.
+  CHECK(plain.decode("{\"text\": \"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\\n\"}").text == "a\"b\\c\u00e9\U0001F600\n");
+  CHECK(refused(plain, "{\"text\": \"\\ud83d\"}"));  // a lone surrogate
+}
+
 std::map<std::string, Xapian::doccount> spellings(const Xapian::Database& db) {
   std::map<std::string, Xapian::doccount> words;
   for (auto w = db.spellings_begin(); w != db.spellings_end(); ++w) words[*w] = w.get_termfreq();

@@ -20,6 +20,7 @@ PACKAGES=(
   libyaml-cpp-dev
   libmd4c-dev
   nlohmann-json3-dev
+  rapidjson-dev
   libxxhash-dev
   zlib1g-dev
   libzstd-dev
