@@ -37,6 +37,12 @@ Runner add_serve_command(CLI::App& app);
 // on stderr and an exit code.
 int guarded(const std::function<int()>& body);
 
+// Ends the process with `code` once stdout is written out, without
+// running destructors: for a command that has nothing left to do but free
+// memory. Output that cannot be written ends it with kExitFailure and a
+// message instead.
+[[noreturn]] void exit_now(int code);
+
 // --bm25-k1, --bm25-b and the pseudo-relevance feedback options.
 void add_ranking_options(CLI::App& cmd, RankingOptions& ranking);
 

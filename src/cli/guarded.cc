@@ -1,5 +1,9 @@
 // guarded(): where the CLI programs (resdex, resdex-serve) turn errors into
 // messages and exit codes.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 
 #include <fmt/format.h>
@@ -24,6 +28,16 @@ int guarded(const std::function<int()>& body) {
     fmt::print(stderr, "resdex: internal error: an unexpected exception\n");
     return kExitFailure;
   }
+}
+
+void exit_now(int code) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    fmt::print(stderr, "resdex: cannot write the output: {}\n", err ? std::strerror(err) : "write error");
+    code = kExitFailure;
+  }
+  std::fflush(stderr);
+  std::_Exit(code);
 }
 
 }  // namespace resdex::cli

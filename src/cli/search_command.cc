@@ -111,7 +111,10 @@ Runner add_search_command(CLI::App& app) {
     auto printer = args->json ? make_json_printer(stdout)
                               : make_text_printer(stdout, TextStyle{use_color(args->color)});
     printer->search(result);
-    return kExitOk;
+    // Nothing is left to do but free: the system takes the index's caches,
+    // the result and the counting thread's arena back faster than their
+    // destructors give them up (~0.2 ms of a ~6 ms search).
+    exit_now(kExitOk);
   };
 }
 
