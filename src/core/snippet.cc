@@ -54,9 +54,19 @@ bool Highlighter::matches(std::string_view word, std::string_view folded) const 
   return match_id(word, folded) >= 0;
 }
 
+bool Highlighter::may_match(std::string_view word, std::string_view folded) const {
+  auto starts_with = [&](const std::string& head) { return folded.compare(0, head.size(), head) == 0; };
+  return std::any_of(wildcards_.begin(), wildcards_.end(), starts_with) || words_.count(folded) ||
+         std::any_of(stem_heads_.begin(), stem_heads_.end(), starts_with) ||
+         !is_ascii(word);  // may have an umlaut: match_uncached() tries its German spelling
+}
+
 int Highlighter::match_id(std::string_view word, std::string_view folded) const {
-  // A text repeats its words, and make() asks again for the passage it
-  // renders: each distinct word is stemmed and looked up once.
+  // Most words of a text match nothing, and the few checks of may_match()
+  // tell most of them. The others are stemmed and looked up once each: a
+  // text repeats its words, and make() asks again for the passage it
+  // renders.
+  if (!may_match(word, folded)) return -1;
   auto known = seen_.find(word);
   if (known != seen_.end()) return known->second;
   int id = -1;

@@ -53,6 +53,10 @@ class Highlighter {
  private:
   Snippet render(std::string_view text, size_t begin, size_t end, bool cut_before,
                  bool cut_after) const;
+  // False only if the word cannot match: neither a term nor a wildcard's
+  // stem starts it, no stem's head (stem_heads_) starts it, and it has no
+  // umlaut. Cheap: no stemming, no allocation.
+  bool may_match(std::string_view word, std::string_view folded) const;
   bool match_uncached(std::string_view word, std::string_view folded) const;
   // -1 if the word does not match, else the id of what it matches as: its
   // stem (its folded form if no term is a stem), so that "model" and
@@ -66,8 +70,8 @@ class Highlighter {
 
   const TextNormalizer& norm_;
   Xapian::Stem stemmer_;
-  std::set<std::string> words_;
-  std::set<std::string> stems_;
+  std::set<std::string, std::less<>> words_;
+  std::set<std::string, std::less<>> stems_;
   // The heads of stems_: each stem less its last two bytes (at least its
   // first byte). Snowball's English stemmer only rewrites the end of a
   // word: of the 164,000 distinct words of the ACL abstracts, every one

@@ -16,6 +16,22 @@
 
 namespace resdex {
 
+bool is_ascii(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  // Eight bytes at a time: any high bit set means non-ASCII.
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ULL) return false;
+  }
+  for (; i < n; ++i) {
+    if (p[i] & 0x80) return false;
+  }
+  return true;
+}
+
 namespace {
 
 // ICU takes int32_t lengths; longer input is folded in pieces no larger than
@@ -31,22 +47,6 @@ constexpr std::array<bool, 128> make_ascii_word_table() {
   return t;
 }
 constexpr std::array<bool, 128> kAsciiWord = make_ascii_word_table();
-
-inline bool is_ascii(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  // Eight bytes at a time: any high bit set means non-ASCII.
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ULL) return false;
-  }
-  for (; i < n; ++i) {
-    if (p[i] & 0x80) return false;
-  }
-  return true;
-}
 
 inline char ascii_fold(char c) {
   if (c >= 'A' && c <= 'Z') return static_cast<char>(c + ('a' - 'A'));

@@ -86,6 +86,9 @@ std::string identifier_spellings(std::string_view folded);
 // U+10FFFF).
 std::string utf8_encode(char32_t c);
 
+// True if every byte of `s` is ASCII.
+bool is_ascii(std::string_view s);
+
 // True if `text` is well-formed UTF-8. On false, *bad_offset (if given) is
 // the byte offset of the first invalid sequence.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
