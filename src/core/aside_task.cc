@@ -5,14 +5,14 @@
 namespace resdex {
 
 AsideTask::AsideTask(std::function<void()> work) : work_(std::move(work)) {
-  cpu_set_t others;
-  CPU_ZERO(&others);
-  if (sched_getaffinity(0, sizeof others, &others) != 0 || CPU_COUNT(&others) < 2) return;
+  CPU_ZERO(&allowed_);
+  if (sched_getaffinity(0, sizeof allowed_, &allowed_) != 0 || CPU_COUNT(&allowed_) < 2) return;
+  cpu_set_t others = allowed_;
   pthread_attr_t attr;
   if (pthread_attr_init(&attr) != 0) return;
-  // Any allowed core but this one. The thread stays there: let free to
-  // move, it was seen to be moved back onto the caller's core within the
-  // first milliseconds, which are all it lives.
+  // Any allowed core but this one, until finish(): let free to move at
+  // once, the thread was seen to be moved back onto the caller's core
+  // within the first milliseconds, which are all it lives.
   const int here = sched_getcpu();
   if (here >= 0) CPU_CLR(here, &others);
   if (CPU_COUNT(&others) > 0) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
@@ -43,6 +43,9 @@ void AsideTask::claim_and_run(bool aside) {
 void AsideTask::finish() {
   claim_and_run(false);
   if (started_) {
+    // The thread has the work (or is ending): it may now take this core,
+    // which waits for it, if its own is busy.
+    pthread_setaffinity_np(thread_, sizeof allowed_, &allowed_);
     pthread_join(thread_, nullptr);
     started_ = false;
   }

@@ -8,7 +8,9 @@
 // - Linux often queues a new thread on its parent's core, and an idle
 //   core takes it over only at the next load-balancing tick: the thread
 //   then starts ~2 ms late, when a search's work is done. So the thread is
-//   kept to the other cores than the caller's.
+//   started on the other cores than the caller's. Once the caller waits
+//   for it, it may run anywhere again: on a busy machine the core it was
+//   put on may not get to it, while the caller's core is about to idle.
 // - On a busy machine the other core may not get to the thread soon. So
 //   whoever comes first runs the work: the thread when it starts, or the
 //   caller in finish() if the thread has not begun by then. The work runs
@@ -55,6 +57,7 @@ class AsideTask {
   std::exception_ptr error_;
   bool ran_aside_ = false;
   bool started_ = false;  // thread_ exists and is to be joined
+  cpu_set_t allowed_;     // the cores the caller may run on
   pthread_t thread_{};
 };
 
