@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <optional>
 #include <thread>
@@ -39,11 +40,16 @@ class OneCore {
 TEST_CASE("aside_task: the work runs once, on its thread when the caller is still busy") {
   std::atomic<int> runs{0};
   std::thread::id ran_on;
+  std::promise<void> began;
+  std::future<void> begun = began.get_future();
   AsideTask task([&] {
     ++runs;
     ran_on = std::this_thread::get_id();
+    began.set_value();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The caller is busy until the thread has begun (or, with one core, no
+  // thread will): on a loaded machine that may take a while.
+  if (allowed_cores() > 1) CHECK(begun.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   task.finish();
   CHECK(runs == 1);
   if (allowed_cores() > 1) {

@@ -1151,7 +1151,7 @@ std::set<char> data_formats(const std::string& dir) {
   Xapian::Database db(dir);
   std::set<char> formats;
   for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it)
-    formats.insert(db.get_document(*it).get_data().at(0));
+    formats.insert(stored_record(db.get_document(*it)).at(0));
   return formats;
 }
 
@@ -1160,7 +1160,8 @@ TEST_CASE("indexer: an index whose stored data an older resdex deflated is updat
   REQUIRE(f.run().added == 4);
   CHECK(data_formats(f.options.index_dir) == std::set<char>{'\x02'});
   // The index as the zlib codec left it: its 32 KB dictionary (here the
-  // corpus's JSON) and every record deflated with it.
+  // corpus's JSON) and every record deflated with it, in the document data
+  // (before schema version 7).
   const std::string old_dictionary = join_lines(kAbstracts);
   {
     IndexLocation loc(f.options.index_dir);
@@ -1169,7 +1170,8 @@ TEST_CASE("indexer: an index whose stored data an older resdex deflated is updat
       DataCodec codec(db.get_metadata(schema::kDataDictionaryKey));
       for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
         Xapian::Document doc = db.get_document(*it);
-        doc.set_data(old_deflated(encode_data(codec.decode(doc.get_data())), old_dictionary));
+        doc.set_data(old_deflated(encode_data(codec.decode(stored_record(doc))), old_dictionary));
+        doc.remove_value(schema::kSlotData);
         db.replace_document(*it, doc);
       }
       db.set_metadata(schema::kDataDictionaryKey, old_dictionary);
@@ -1243,7 +1245,7 @@ TEST_CASE("indexer: a large build leaves words of one document out of the spelli
 }
 
 TEST_CASE("indexer: a rebuild repairs an index whose tables are damaged, carrying what it can read") {
-  for (const char* table : {"postlist.glass", "docdata.glass", "termlist.glass"}) {
+  for (const char* table : {"postlist.glass", "position.glass", "termlist.glass"}) {
     CAPTURE(table);
     Fixture f;
     // Enough documents for tables of several blocks.

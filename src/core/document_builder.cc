@@ -195,7 +195,7 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
                      : f.id == schema::FacetId::kArea      ? schema::encode_list(doc.areas)
                                                            : year);
   xdoc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
-  xdoc.set_data(codec_.encode(doc));
+  xdoc.add_value(schema::kSlotData, codec_.encode(doc));
   current_ = nullptr;
   return xdoc;
 }
@@ -212,6 +212,11 @@ std::string encode_data(const Document& doc) {
   j["path"] = doc.path;
   if (!doc.text.empty()) j["text"] = doc.text;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string stored_record(const Xapian::Document& doc) {
+  std::string record = doc.get_value(schema::kSlotData);
+  return record.empty() ? doc.get_data() : record;
 }
 
 namespace {

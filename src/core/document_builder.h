@@ -24,8 +24,9 @@ class TextNormalizer;
 // too short for a compressor to find much to reuse in it alone; a
 // dictionary trained on the corpus's first records (make_dictionary) gives
 // it the corpus's common keys, words and phrases. The ACL Anthology's
-// stored data (docdata.glass) takes 29.3 MB instead of 43 as plain JSON
-// and 34.0 with the zlib codec this replaced (docs/performance.md).
+// stored data takes 29.3 MB instead of 43 as plain JSON and 34.0 with the
+// zlib codec this replaced (docs/performance.md). It is kept in the value
+// slot schema::kSlotData (stored_record()).
 //
 // Formats of the data, by first byte:
 //   '{'     plain JSON: an index without a dictionary (or an older resdex);
@@ -123,5 +124,10 @@ class SpellingDelta {
 // Error(kCorrupt) on data resdex did not write.
 std::string encode_data(const Document& doc);
 Document decode_data(std::string_view data);
+
+// The stored record of an indexed document, for DataCodec::decode: its
+// schema::kSlotData value, or its document data in an index written
+// before schema version 7.
+std::string stored_record(const Xapian::Document& doc);
 
 }  // namespace resdex

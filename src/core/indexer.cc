@@ -336,7 +336,7 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       // mean a damaged `previous`.
       Xapian::Document doc = previous.get_document(*p);
       Xapian::Document copy;
-      copy.set_data(codec.encode(old_codec.decode(doc.get_data())));
+      copy.add_value(schema::kSlotData, codec.encode(old_codec.decode(stored_record(doc))));
       for (Xapian::valueno slot : {schema::kSlotId, schema::kSlotHash, schema::kSlotSource, schema::kSlotFacets})
         copy.add_value(slot, doc.get_value(slot));
       // Written by a resdex from before schema version 3.

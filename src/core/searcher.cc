@@ -371,7 +371,7 @@ struct Searcher::Impl {
 
   Document decode(const Xapian::Document& doc) {
     if (!codec) codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
-    return codec->decode(doc.get_data());
+    return codec->decode(stored_record(doc));
   }
 
   // The synonyms stored in the index; none when they cannot be read (the

@@ -728,7 +728,7 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
 
   const std::vector<Damage> damages = {
       {"postlist.glass truncated to half", [](const fs::path&, const fs::path& g) { truncate_half(g / "postlist.glass"); }},
-      {"docdata.glass truncated to half", [](const fs::path&, const fs::path& g) { truncate_half(g / "docdata.glass"); }},
+      {"position.glass truncated to half", [](const fs::path&, const fs::path& g) { truncate_half(g / "position.glass"); }},
       {"termlist.glass truncated to half", [](const fs::path&, const fs::path& g) { truncate_half(g / "termlist.glass"); }},
       {"termlist.glass deleted", [](const fs::path&, const fs::path& g) { fs::remove(g / "termlist.glass"); }},
       {"postlist.glass deleted", [](const fs::path&, const fs::path& g) { fs::remove(g / "postlist.glass"); }},
@@ -740,9 +740,9 @@ TEST_CASE("reliability: a damaged index gives a clear message naming resdex inde
       {"an SQLite file as XAPIANDB", [](const fs::path& i, const fs::path&) { write_file(i / "XAPIANDB", sqlite_file()); }},
       {"random bytes as iamglass", [](const fs::path&, const fs::path& g) { write_file(g / "iamglass", random_bytes(200, 2)); }},
       {"random bytes as postlist.glass", [](const fs::path&, const fs::path& g) { write_file(g / "postlist.glass", random_bytes(32768, 3)); }},
-      {"random bytes as docdata.glass", [](const fs::path&, const fs::path& g) { write_file(g / "docdata.glass", random_bytes(32768, 4)); }},
+      {"random bytes as position.glass", [](const fs::path&, const fs::path& g) { write_file(g / "position.glass", random_bytes(32768, 4)); }},
       {"random bytes as every table", [](const fs::path&, const fs::path& g) {
-         for (const char* t : {"postlist", "docdata", "termlist", "position", "spelling"})
+         for (const char* t : {"postlist", "termlist", "position", "spelling"})
            write_file(g / (std::string(t) + ".glass"), random_bytes(16384, 5));
        }},
   };
