@@ -143,6 +143,51 @@ TEST_CASE("document_builder: long text and bytes that are not UTF-8 survive the 
   }
 }
 
+// The bytes an older resdex (nlohmann::json, members in name order) wrote
+// for the same document: data deflated against a dictionary of such
+// records needs them exactly (see the deflate test below).
+TEST_CASE("document_builder: stored records keep their bytes: members in name order, empty ones left out") {
+  Document d;
+  d.id = "x/1";
+  d.type = "abstract";
+  d.name = "Ada \"A\" Lovelace";
+  d.title = "T\u00fcbingen";
+  d.institutions = {"ZIB", "FU Berlin"};
+  d.department = "CS";
+  d.areas = {"acl", "NLP"};
+  d.year = 2020;
+  d.path = "/c.jsonl";
+  d.text = "line\nnext\ttab \\ / \u20ac\r\b\f";
+  CHECK(encode_data(d) ==
+        R"({"areas":["acl","NLP"],"department":"CS","id":"x/1","institutions":["ZIB","FU Berlin"],)"
+        R"("name":"Ada \"A\" Lovelace","path":"/c.jsonl","text":"line\nnext\ttab \\ / €\r\b\f",)"
+        R"("title":"Tübingen","type":"abstract","year":2020})");
+  Document minimal;
+  minimal.id = "m";
+  minimal.type = "group";
+  CHECK(encode_data(minimal) == R"({"id":"m","path":"","type":"group"})");
+  // Other control characters as \u escapes, a NUL byte too; bytes that are
+  // not UTF-8 as U+FFFD, one for each ill-formed part.
+  minimal.text = std::string("a\x01\x1f\0b", 5);
+  minimal.title = "caf\xE9 \xFF\xFE na\xC3";
+  CHECK(encode_data(minimal) == "{\"id\":\"m\",\"path\":\"\",\"text\":\"a\\u0001\\u001F\\u0000b\","
+                                "\"title\":\"caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD na\xEF\xBF\xBD\",\"type\":\"group\"}");
+  check_same(decode_data(encode_data(minimal)), [&] {
+    Document r = minimal;
+    r.title = "caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD na\xEF\xBF\xBD";
+    return r;
+  }());
+}
+
+TEST_CASE("document_builder: decode_data reads records written by nlohmann::json, in any member order") {
+  // Lower-case hex in escapes and members out of order, as other writers have them.
+  Document d = decode_data(R"({"year":1999,"type":"abstract","text":"x\u001fy \u00e9","path":"","id":"a","name":null})");
+  CHECK(d.id == "a");
+  CHECK(d.text == "x\x1fy \u00e9");
+  CHECK(d.year == 1999);
+  CHECK(d.name.empty());
+}
+
 TEST_CASE("document_builder: plain JSON data reads with or without a dictionary") {
   Document doc = abstract(7);
   const std::string plain = encode_data(doc);

@@ -341,6 +341,31 @@ TEST_CASE("text_normalizer: is_valid_utf8") {
   }
 }
 
+TEST_CASE("text_normalizer: replace_invalid_utf8 puts one U+FFFD for each maximal ill-formed part") {
+  const std::string R = kFFFD;
+  const std::vector<Case> cases = {
+      {"", ""},
+      {"M\xC3\xBCller \xE2\x82\xAC", "M\xC3\xBCller \xE2\x82\xAC"},
+      {"a\0b"s, "a\0b"s},
+      {"caf\xE9", "caf" + R},
+      {"\xFF\xFE", R + R},
+      {"na\xC3", "na" + R},                 // cut off at the end
+      {"x\xE2\x82y", "x" + R + "y"},        // one part: a lead and its valid trail
+      {"\xE2\x82\xE2\x82\xAC", R + "\xE2\x82\xAC"},
+      {"\xC0\xAF", R + R},                  // overlong: C0 is never valid
+      {"\xE0\x80\xAF", R + R + R},          // E0 80 is no prefix of a character
+      {"\xED\xA0\x80", R + R + R},          // a surrogate
+      {"\xF4\x90\x80\x80", R + R + R + R},  // beyond U+10FFFF
+      {"\xF0\x9F\x98", R},                 // an emoji cut off
+  };
+  for (const Case& c : cases) {
+    INFO("input: ", c.input);
+    const std::string out = replace_invalid_utf8(c.input);
+    CHECK(out == c.expected);
+    CHECK(is_valid_utf8(out));
+  }
+}
+
 
 TEST_CASE("text_normalizer: tokenize joins across default-ignorable characters inside words") {
   check_tokens("Optimie\u00ADrung!", {{0, 13, "optimierung"}});

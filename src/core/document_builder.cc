@@ -4,9 +4,10 @@
 #include <mutex>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <xxhash.h>
 // For ZDICT_trainFromBuffer_fastCover, like ZSTD_createDDict_byReference
 // below among zstd's "experimental" functions (exported by Debian's libzstd).
@@ -24,8 +25,6 @@
 #include "core/text_normalizer.h"
 
 namespace resdex {
-
-using json = nlohmann::json;
 
 namespace {
 
@@ -201,17 +200,56 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
 }
 
 std::string encode_data(const Document& doc) {
-  // Empty fields are left out: decode_data() gives them their defaults.
-  json j = {{"id", doc.id}, {"type", doc.type}};
-  if (!doc.name.empty()) j["name"] = doc.name;
-  if (!doc.title.empty()) j["title"] = doc.title;
-  if (!doc.institutions.empty()) j["institutions"] = doc.institutions;
-  if (!doc.department.empty()) j["department"] = doc.department;
-  if (!doc.areas.empty()) j["areas"] = doc.areas;
-  if (doc.year != 0) j["year"] = doc.year;
-  j["path"] = doc.path;
-  if (!doc.text.empty()) j["text"] = doc.text;
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  // The members in byte order of their names, as nlohmann::json (an
+  // std::map) wrote them before: the same documents give the same bytes,
+  // so data compressed with a dictionary of an older index's records (or
+  // deflated against one, which needs those exact bytes) reads back, and
+  // dictionaries trained before and after fit the data alike. RapidJSON
+  // writes control characters as \u00XX with upper-case hex digits where
+  // nlohmann wrote lower case; both read back the same.
+  //
+  // Invalid UTF-8 is replaced by U+FFFD, as nlohmann's dump did with
+  // error_handler_t::replace: the data must stay JSON that decode_data
+  // (and any reader of the index) accepts.
+  size_t size = 128 + doc.id.size() + doc.type.size() + doc.name.size() + doc.title.size() +
+                doc.department.size() + doc.path.size() + doc.text.size();
+  for (const std::string& s : doc.institutions) size += s.size() + 3;
+  for (const std::string& s : doc.areas) size += s.size() + 3;
+  rapidjson::StringBuffer out(nullptr, size + size / 16);
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  std::string replaced;
+  auto string = [&](std::string_view s) {
+    if (!is_valid_utf8(s)) s = replaced = replace_invalid_utf8(s);
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  auto member = [&](std::string_view name, std::string_view value) {
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    string(value);
+  };
+  auto list = [&](std::string_view name, const std::vector<std::string>& values) {
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    w.StartArray();
+    for (const std::string& v : values) string(v);
+    w.EndArray();
+  };
+  // Empty fields are left out (decode_data() gives them their defaults),
+  // but for id, path and type.
+  w.StartObject();
+  if (!doc.areas.empty()) list("areas", doc.areas);
+  if (!doc.department.empty()) member("department", doc.department);
+  member("id", doc.id);
+  if (!doc.institutions.empty()) list("institutions", doc.institutions);
+  if (!doc.name.empty()) member("name", doc.name);
+  member("path", doc.path);
+  if (!doc.text.empty()) member("text", doc.text);
+  if (!doc.title.empty()) member("title", doc.title);
+  member("type", doc.type);
+  if (doc.year != 0) {
+    w.Key("year", 4);
+    w.Int(doc.year);
+  }
+  w.EndObject();
+  return std::string(out.GetString(), out.GetSize());
 }
 
 std::string stored_record(const Xapian::Document& doc) {
@@ -262,9 +300,10 @@ struct StoredRecord {
 }  // namespace
 
 Document decode_data(std::string_view data) {
-  // RapidJSON rather than nlohmann::json, which encode_data writes with:
-  // a search decodes each hit's record, and nlohmann's parser cost ten
-  // times as much (a tenth of a 10-hit search on the ACL abstracts).
+  // RapidJSON rather than nlohmann::json, which older resdex wrote the
+  // data with: a search decodes each hit's record, and nlohmann's parser
+  // cost ten times as much (a tenth of a 10-hit search on the ACL
+  // abstracts).
   try {
     // Invalid UTF-8 is refused, as nlohmann::json refused it: output
     // formatters expect valid text. (Checked here rather than by RapidJSON,

@@ -15,9 +15,12 @@ class TextNormalizer;
 // (or `abstract`) -> text; `authors` (list or string) -> name, joined with
 // ", "; `affiliations` or `institutions` -> institutions (canonicalised);
 // `areas` or `venues` -> areas; `year` (integer or digits) -> year; `type`
-// (default "abstract"); `department`. Other keys are ignored. On failure
-// returns false with err->reason set: not JSON, not an object, no `_id`,
-// a field of the wrong JSON type, invalid UTF-8.
+// (default "abstract"); `department`. Other keys are ignored; a key given
+// twice counts with its last value. A UTF-8 byte order mark before the
+// object is skipped. On failure returns false with err->reason set: not
+// JSON ("not valid JSON: <what> at column <byte column from 1>"; numbers
+// beyond a double and \u escapes of half a surrogate pair included), not
+// an object, no `_id`, a field of the wrong JSON type, invalid UTF-8.
 bool parse_jsonl_record(std::string_view line, const TextNormalizer& norm, Document* doc,
                         ReadError* err);
 

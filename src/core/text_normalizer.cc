@@ -463,4 +463,21 @@ bool is_valid_utf8(std::string_view text, size_t* bad_offset) {
   return true;
 }
 
+std::string replace_invalid_utf8(std::string_view text) {
+  size_t bad = 0;
+  if (is_valid_utf8(text, &bad)) return std::string(text);
+  const uint8_t* s = bytes(text);
+  const size_t n = text.size();
+  std::string out(text.substr(0, bad));
+  out.reserve(text.size() + 8);
+  for (size_t i = bad; i < n;) {
+    const size_t at = i;
+    UChar32 c;
+    U8_NEXT(s, i, n, c);  // past the maximal ill-formed subsequence when c < 0
+    if (c < 0) out += "\xEF\xBF\xBD";
+    else out.append(text.substr(at, i - at));
+  }
+  return out;
+}
+
 }  // namespace resdex

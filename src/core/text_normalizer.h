@@ -93,4 +93,9 @@ bool is_ascii(std::string_view s);
 // the byte offset of the first invalid sequence.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
 
+// `text` with each maximal ill-formed subsequence (Unicode's "substitution
+// of maximal subparts", as ICU and nlohmann::json replace them) replaced
+// by U+FFFD; a copy of `text` when it is well-formed.
+std::string replace_invalid_utf8(std::string_view text);
+
 }  // namespace resdex
