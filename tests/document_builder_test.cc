@@ -283,6 +283,10 @@ TEST_CASE("document_builder: plain data that is not a record of resdex's is refu
   // Escapes, and characters outside the BMP written as surrogate pairs.
   CHECK(plain.decode("{\"text\": \"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\\n\"}").text == "a\"b\\c\u00e9\U0001F600\n");
   CHECK(refused(plain, "{\"text\": \"\\ud83d\"}"));  // a lone surrogate
+  // Damage that nests brackets a million deep is refused, not a crash.
+  CHECK(refused(plain, "{\"areas\": " + std::string(1'000'000, '[')));
+  CHECK(plain.decode("{\"id\": \"deep\", \"x\": " + std::string(1'000'000, '[') + std::string(1'000'000, ']') + "}").id ==
+        "deep");
 }
 
 std::map<std::string, Xapian::doccount> spellings(const Xapian::Database& db) {

@@ -311,7 +311,9 @@ Document decode_data(std::string_view data) {
     size_t bad = 0;
     if (!is_valid_utf8(data, &bad)) throw std::runtime_error("invalid UTF-8 at byte " + std::to_string(bad));
     rapidjson::Document j;
-    j.Parse(data.data(), data.size());
+    // Iterative: a damaged record of deeply nested brackets must not
+    // exhaust the stack.
+    j.Parse<rapidjson::kParseIterativeFlag>(data.data(), data.size());
     if (j.HasParseError())
       throw std::runtime_error(std::string(rapidjson::GetParseError_En(j.GetParseError())) + " at byte " +
                                std::to_string(j.GetErrorOffset()));
