@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -623,12 +624,13 @@ struct Searcher::Impl {
     return out;
   }
 
-  // count() on `count_db`, for the query `serialised` (Query::serialise:
-  // a Query shares its parts by reference counts that are not atomic, so
-  // another thread needs a copy of its own), with Xapian's estimate before
-  // matching. Nothing if `count_db` cannot be brought to `db`'s revision
-  // `revision` (a writer committed in between).
-  std::optional<Counts> count_aside(const std::string& serialised, Xapian::rev revision,
+  // count() on `count_db`, for the query `serialised` gives once the
+  // handle is open (Query::serialise: a Query shares its parts by
+  // reference counts that are not atomic, so another thread needs a copy
+  // of its own), with Xapian's estimate before matching. Nothing if
+  // `count_db` cannot be brought to `db`'s revision `revision` (a writer
+  // committed in between).
+  std::optional<Counts> count_aside(std::future<std::string>& serialised, Xapian::rev revision,
                                     const SearchOptions& opt) {
     if (!count_db) {
       std::string count_stub;
@@ -638,7 +640,7 @@ struct Searcher::Impl {
     }
     if (count_db->get_revision() != revision) count_db->reopen();
     if (count_db->get_revision() != revision) return std::nullopt;
-    const Xapian::Query query = Xapian::Query::unserialise(serialised);
+    const Xapian::Query query = Xapian::Query::unserialise(serialised.get());
     Xapian::Enquire enquire(*count_db);
     enquire.set_query(query);
     const Xapian::MSet none = enquire.get_mset(0, 0);
@@ -721,6 +723,24 @@ struct Searcher::Impl {
     result.offset = opt.offset;
     result.limit = opt.limit;
 
+    // The counts (total, facets) on another core meanwhile, where the
+    // index is one local database (count_aside). The thread starts now,
+    // so that it opens its handle while the query is parsed; it waits for
+    // the query (serialised) from `query_for_counts`. Declared in this
+    // order so that leaving early breaks the promise, which ends the
+    // thread, before the task waits for it.
+    const bool counted = opt.facets || opt.exact_total;
+    std::optional<Counts> counts_aside;
+    std::future<std::string> counted_query;
+    std::unique_ptr<AsideTask> counting;
+    std::promise<std::string> query_for_counts;
+    if (counted && !remote && db.size() == 1) {
+      counted_query = query_for_counts.get_future();
+      counting = std::make_unique<AsideTask>([this, &opt, &counts_aside, &counted_query, revision = db.get_revision()] {
+        counts_aside = count_aside(counted_query, revision, opt);
+      });
+    }
+
     Xapian::Query query = given ? *given
                           : blank(opt.query) ? Xapian::Query::MatchAll
                           : opt.syntax == SearchOptions::Syntax::kPlainWords
@@ -759,16 +779,7 @@ struct Searcher::Impl {
     // ACL title queries at --limit 100 on 2 shards; e2e test "a sharded
     // index gives the same pages as one database"). Looking at every
     // match avoids it.
-    // The counts (total, facets) on another core meanwhile, where the
-    // index is one local database (count_aside).
-    const bool counted = opt.facets || opt.exact_total;
-    std::optional<Counts> counts_aside;
-    std::unique_ptr<AsideTask> counting;
-    if (counted && !remote && db.size() == 1)
-      counting = std::make_unique<AsideTask>(
-          [this, &opt, &counts_aside, serialised = query.serialise(), revision = db.get_revision()] {
-            counts_aside = count_aside(serialised, revision, opt);
-          });
+    if (counting) query_for_counts.set_value(query.serialise());
     const Xapian::doccount check_at_least = db.size() > 1 ? db.get_doccount() : 0;
     Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check_at_least);
     result.total = mset.get_matches_estimated();
