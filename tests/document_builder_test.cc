@@ -263,6 +263,22 @@ TEST_CASE("document_builder: data compressed with another dictionary, or damaged
   CHECK(refused(old, kDeflated.substr(0, 20)));
 }
 
+TEST_CASE("document_builder: every control character survives the stored record") {
+  Document doc = abstract(3);
+  doc.text.clear();
+  // Each byte below 0x20 and DEL, alone and inside runs of 16 and more
+  // plain bytes (where a vectorised writer takes its fast path).
+  for (int c = 0; c < 0x20; ++c) doc.text += std::string(1, static_cast<char>(c)) + "0123456789abcdefghij";
+  doc.text += std::string(1, '\x7f') + "\"\\/";
+  doc.title = doc.text;
+  const Document back = decode_data(encode_data(doc));
+  CHECK(back.text == doc.text);
+  CHECK(back.title == doc.title);
+  std::vector<Document> sample = {abstract(1), abstract(2)};
+  const DataCodec codec(DataCodec::make_dictionary(sample));
+  CHECK(codec.decode(codec.encode(doc)).text == doc.text);
+}
+
 TEST_CASE("document_builder: plain data that is not a record of resdex's is refused with a message") {
   const DataCodec plain;
   CHECK(refused(plain, "{\"id\": \"a\", \"year\": \"2020\"}"));   // a year that is no number

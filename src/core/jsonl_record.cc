@@ -109,12 +109,8 @@ class ParsedLine {
     }
     const size_t start = line.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
     // A NUL-terminated copy: RapidJSON reads a StringStream without bounds
-    // checks, and copies plain runs of a string 16 bytes at a time
-    // (RAPIDJSON_SSE2), where a MemoryStream goes byte by byte. Its
-    // 16-byte loads are aligned and may reach up to 15 bytes past the NUL:
-    // the copy is padded so that they stay inside it.
+    // checks, where a MemoryStream checks every byte.
     copy_.assign(line.substr(start));
-    copy_.append(kSimdPadding, '\0');
     rapidjson::StringStream in(copy_.c_str());
     doc_.ParseStream<kParseFlags>(in);
     size_t error_at = start + doc_.GetErrorOffset();
@@ -140,7 +136,6 @@ class ParsedLine {
   const Value& root() const { return doc_; }
 
  private:
-  static constexpr size_t kSimdPadding = 16;
   std::string copy_;
   char values_[16384];
   char stack_[2048];
