@@ -22,6 +22,12 @@ std::string_view strip_prefix(std::string_view term) {
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+// Whether `s` starts with one of `prefixes`.
+bool starts_with_any(std::string_view s, const std::vector<std::string>& prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](const std::string& p) { return s.compare(0, p.size(), p) == 0; });
+}
+
 // True if text[at] is inside a UTF-8 sequence, where no cut may fall.
 bool inside_char(std::string_view text, size_t at) {
   return at < text.size() && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80;
@@ -55,9 +61,7 @@ bool Highlighter::matches(std::string_view word, std::string_view folded) const 
 }
 
 bool Highlighter::may_match(std::string_view word, std::string_view folded) const {
-  auto starts_with = [&](const std::string& head) { return folded.compare(0, head.size(), head) == 0; };
-  return std::any_of(wildcards_.begin(), wildcards_.end(), starts_with) || words_.count(folded) ||
-         std::any_of(stem_heads_.begin(), stem_heads_.end(), starts_with) ||
+  return starts_with_any(folded, wildcards_) || words_.count(folded) || starts_with_any(folded, stem_heads_) ||
          !is_ascii(word);  // may have an umlaut: match_uncached() tries its German spelling
 }
 
@@ -79,15 +83,9 @@ int Highlighter::match_id(std::string_view word, std::string_view folded) const 
 }
 
 bool Highlighter::match_uncached(std::string_view word, std::string_view folded) const {
-  for (const std::string& w : wildcards_)
-    if (folded.size() >= w.size() && folded.compare(0, w.size(), w) == 0) return true;
+  if (starts_with_any(folded, wildcards_)) return true;
   if (words_.empty() && stems_.empty()) return false;
-  auto stem_matches = [&](const std::string& w) {
-    const bool may = std::any_of(stem_heads_.begin(), stem_heads_.end(), [&](const std::string& head) {
-      return w.compare(0, head.size(), head) == 0;
-    });
-    return may && stems_.count(stemmer_(w));
-  };
+  auto stem_matches = [&](const std::string& w) { return starts_with_any(w, stem_heads_) && stems_.count(stemmer_(w)); };
   std::string f(folded);
   if (words_.count(f) || stem_matches(f)) return true;
   std::string german = norm_.german_variant(word);
