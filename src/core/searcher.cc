@@ -322,8 +322,13 @@ struct Counts {
   bool facets_exact = true;
   std::vector<FacetCounts> facets;
 
-  // No value of an estimated facet is counted more often than the total.
-  void cap_facets() {
+  // An estimated total kept within Xapian's bounds on the number of
+  // matches (exact when they meet, as for one term), and no facet value
+  // counted more often than it.
+  void bound(size_t lower, size_t upper) {
+    if (total_exact) return;
+    total_exact = lower == upper;
+    total = total_exact ? lower : std::clamp(total, lower, upper);
     for (FacetCounts& f : facets)
       for (FacetCount& c : f.counts) c.count = std::min(c.count, total);
   }
@@ -611,11 +616,9 @@ struct Searcher::Impl {
       const Xapian::doccount in_sample =
           count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper);
       if (in_sample >= kCountSample / 4) {
-        // Xapian knows the exact number when the bounds meet (one term).
-        out.total_exact = lower == upper;
-        out.total = out.total_exact ? lower : std::clamp<size_t>(round_estimate(in_sample * scale), lower, upper);
-        out.facets_exact = false;
-        out.cap_facets();
+        out.total = round_estimate(in_sample * scale);
+        out.total_exact = out.facets_exact = false;
+        out.bound(lower, upper);
         return out;
       }
       out.facets.clear();
@@ -652,12 +655,7 @@ struct Searcher::Impl {
   // bounds on the number of matches hold for an estimated total too, and
   // are often tighter than those the counts were made with.
   static void take_counts(Counts counts, const Xapian::MSet& page, SearchResult* result) {
-    if (!counts.total_exact) {
-      const size_t lower = page.get_matches_lower_bound(), upper = page.get_matches_upper_bound();
-      counts.total_exact = lower == upper;
-      counts.total = counts.total_exact ? lower : std::clamp(counts.total, lower, upper);
-      counts.cap_facets();
-    }
+    counts.bound(page.get_matches_lower_bound(), page.get_matches_upper_bound());
     result->total = counts.total;
     result->total_exact = counts.total_exact;
     result->facets = std::move(counts.facets);
