@@ -355,7 +355,45 @@ TEST_CASE("searcher: equal scores are ordered by id, the same way every time") {
     CHECK(ids_in_order(first) == Ids{"a", "b", "c", "d"});
     for (int i = 0; i < 3; ++i) CHECK(ids_in_order(s.search(so)) == ids_in_order(first));
     if (first.hits.size() == 4) CHECK(first.hits[0].score == first.hits[3].score);
+    // Every page is a slice of that order, ties across its edges or not.
+    for (size_t offset = 0; offset <= 4; ++offset)
+      for (size_t limit = 0; limit <= 5; ++limit) {
+        INFO("offset ", offset, " limit ", limit);
+        so.offset = offset;
+        so.limit = limit;
+        const Ids all = ids_in_order(first);
+        const Ids want(all.begin() + std::min(offset, all.size()), all.begin() + std::min(offset + limit, all.size()));
+        CHECK(ids_in_order(s.search(so)) == want);
+      }
   }
+}
+
+TEST_CASE("searcher: a run of equal scores inside the page is ordered by id") {
+  // "c" and "b" weigh the same, between "a" (the query word twice) and "d"
+  // (a longer text); "c" is indexed first.
+  TempDir tmp;
+  MemoryFileSystem fs;
+  const std::string same = Md{.type = "area", .name = "Tie", .body = "Quokka and other words."}.str();
+  fs.write("c/c.md", same);
+  IndexOptions o;
+  o.corpus_paths = {"c"};
+  o.index_dir = tmp.sub("index");
+  update_index(o, fs);
+  fs.write("c/a.md", Md{.type = "area", .name = "Top", .body = "Quokka quokka and words."}.str());
+  fs.write("c/b.md", same);
+  fs.write("c/d.md", Md{.type = "area", .name = "Low", .body = "Quokka and many more other words than the rest have here."}.str());
+  REQUIRE(update_index(o, fs).added == 3);
+  Searcher s(o.index_dir);
+  SearchOptions so;
+  so.query = "quokka";
+  SearchResult r = s.search(so);
+  REQUIRE(ids_in_order(r) == Ids{"a", "b", "c", "d"});
+  CHECK(r.hits[1].score == r.hits[2].score);
+  CHECK(r.hits[0].score > r.hits[1].score);
+  CHECK(r.hits[2].score > r.hits[3].score);
+  so.offset = 1;
+  so.limit = 2;
+  CHECK(ids_in_order(s.search(so)) == Ids{"b", "c"});
 }
 
 TEST_CASE("searcher: paging with offset and limit, total exact") {
@@ -610,6 +648,54 @@ TEST_CASE("searcher: a missing index throws kNotFound") {
     INFO("dir: ", dir);
     try {
       Searcher s(dir);
+      FAIL("no exception");
+    } catch (const Error& e) {
+      CHECK(e.kind() == Error::Kind::kNotFound);
+    }
+  }
+}
+
+TEST_CASE("searcher: prepare_counting gives the counts a plain Searcher gives, whatever the first search asks") {
+  SearchOptions counted;
+  counted.query = "learning";
+  const SearchResult plain = Searcher(index_dir()).search(counted);
+  REQUIRE(plain.total >= 2);
+  REQUIRE(plain.facets.size() == 3);
+  auto same_counts = [&](const SearchResult& r) {
+    CHECK(r.total == plain.total);
+    CHECK(r.total_exact);
+    CHECK(ids_in_order(r) == ids_in_order(plain));
+    REQUIRE(r.facets.size() == plain.facets.size());
+    for (size_t i = 0; i < r.facets.size(); ++i) {
+      INFO("facet ", plain.facets[i].name);
+      REQUIRE(r.facets[i].counts.size() == plain.facets[i].counts.size());
+      for (size_t j = 0; j < r.facets[i].counts.size(); ++j) {
+        CHECK(r.facets[i].counts[j].value == plain.facets[i].counts[j].value);
+        CHECK(r.facets[i].counts[j].count == plain.facets[i].counts[j].count);
+      }
+    }
+  };
+  const SearcherOptions prepare{.prepare_counting = true};
+  SUBCASE("the first search counts") {
+    Searcher s(index_dir(), {}, prepare);
+    same_counts(s.search(counted));
+    same_counts(s.search(counted));  // the next one counts on a thread of its own
+  }
+  SUBCASE("the first search counts nothing: the prepared thread ends unused") {
+    Searcher s(index_dir(), {}, prepare);
+    SearchOptions uncounted = counted;
+    uncounted.facets = uncounted.exact_total = false;
+    CHECK(s.search(uncounted).facets.empty());
+    same_counts(s.search(counted));
+  }
+  SUBCASE("no search at all") {
+    Searcher s(index_dir(), {}, prepare);
+    CHECK(s.document_count() == 8);
+  }
+  SUBCASE("a missing index still throws kNotFound") {
+    TempDir tmp;
+    try {
+      Searcher s(tmp.sub("none"), {}, prepare);
       FAIL("no exception");
     } catch (const Error& e) {
       CHECK(e.kind() == Error::Kind::kNotFound);

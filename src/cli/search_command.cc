@@ -1,5 +1,7 @@
 // resdex search: ranked hits with snippets and facet counts; --batch runs a
 // file of queries in one process.
+#include <malloc.h>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -73,7 +75,7 @@ Runner add_search_command(CLI::App& app) {
       opt.documents = args->format == "json";
       DiskFileSystem fs;
       std::vector<BatchQuery> queries = read_queries(fs, args->batch);
-      Searcher searcher(args->index_dir, args->ranking);
+      Searcher searcher(args->index_dir, args->ranking, SearcherOptions{opt.facets || opt.exact_total});
       auto printer = make_json_printer(stdout);
       std::string out;
       for (const BatchQuery& q : queries) {
@@ -106,7 +108,12 @@ Runner add_search_command(CLI::App& app) {
     for (const std::string& w : args->words) query += (query.empty() ? "" : " ") + w;
     args->options.query = query;
     args->options.exact_total = args->options.facets;
-    Searcher searcher(args->index_dir, args->ranking);
+    // The heap grows by 8 MB at a time rather than glibc's 128 KB: the
+    // counting thread's arena otherwise grows by one mprotect call per
+    // step, ~0.3 ms of a ~5 ms search. Address space only: pages are
+    // still taken as they are first touched.
+    mallopt(M_TOP_PAD, 8 << 20);
+    Searcher searcher(args->index_dir, args->ranking, SearcherOptions{args->options.facets});
     SearchResult result = searcher.search(args->options);
     auto printer = args->json ? make_json_printer(stdout)
                               : make_text_printer(stdout, TextStyle{use_color(args->color)});

@@ -352,7 +352,11 @@ struct Searcher::Impl {
   std::unique_ptr<DataCodec> codec;
   std::set<std::string> synonym_terms;  // terms the synonyms of a query added
 
-  Impl(const std::string& dir, RankingOptions r) : location(dir), ranking(r) { reopen(); }
+  Impl(const std::string& dir, RankingOptions r, const SearcherOptions& options) : location(dir), ranking(r) {
+    // Started first, so that its handle opens while `db` does.
+    if (options.prepare_counting) next_counting = start_counting(std::nullopt, "");
+    reopen();
+  }
 
   // How facets are counted on `db`: kBuiltIn once a remote shard has
   // refused resdex's own spy.
@@ -361,10 +365,44 @@ struct Searcher::Impl {
   // Whether some shard is served by xapian-tcpsrv (then counts are exact).
   bool remote = false;
 
+  // What a counting thread needs of its search. The query is serialised:
+  // a Query shares its parts by reference counts that are not atomic, so
+  // another thread needs a copy of its own.
+  struct CountRequest {
+    std::string query;
+    std::string stub;       // the stub's text when `db` was opened
+    Xapian::rev revision;   // the revision `db` reads
+    SearchOptions opt;
+  };
+
+  // One search's counts on another core (count_aside): the thread, the
+  // handle it counts on (given, or opened by the thread), the request it
+  // waits for, and the counts it gives back (none if the handle could not
+  // be brought to the search's revision).
+  struct Counting {
+    std::unique_ptr<AsideTask> task;
+    std::optional<Xapian::Database> handle;
+    std::string handle_stub;  // the stub's text when `handle` was opened
+    std::promise<CountRequest> request;
+    std::future<CountRequest> requested = request.get_future();
+    std::optional<Counts> counts;
+
+    // A request not made (the search failed first, or counts nothing)
+    // breaks the promise, which ends the thread; then the task waits for it.
+    ~Counting() {
+      request = std::promise<CountRequest>();
+      task.reset();
+    }
+  };
+
   // A second handle on the index, at the revision `db` reads, for counting
-  // matches on another core while `db` ranks them (count_aside). Opened
-  // by the first search that counts aside.
+  // matches on another core while `db` ranks them. Kept from the first
+  // search that counts aside for the next.
   std::optional<Xapian::Database> count_db;
+
+  // The first search's counting thread, started with the Searcher when
+  // SearcherOptions::prepare_counting asks for it.
+  std::unique_ptr<Counting> next_counting;
 
   void reopen() {
     count_db.reset();
@@ -627,28 +665,32 @@ struct Searcher::Impl {
     return out;
   }
 
-  // count() on `count_db`, for the query `serialised` gives once the
-  // handle is open (Query::serialise: a Query shares its parts by
-  // reference counts that are not atomic, so another thread needs a copy
-  // of its own), with Xapian's estimate before matching. Nothing if
-  // `count_db` cannot be brought to `db`'s revision `revision` (a writer
-  // committed in between).
-  std::optional<Counts> count_aside(std::future<std::string>& serialised, Xapian::rev revision,
-                                    const SearchOptions& opt) {
-    if (!count_db) {
-      std::string count_stub;
-      Xapian::Database opened = location.open_reader(&count_stub);
-      if (count_stub != stub) return std::nullopt;
-      count_db = std::move(opened);
-    }
-    if (count_db->get_revision() != revision) count_db->reopen();
-    if (count_db->get_revision() != revision) return std::nullopt;
-    const Xapian::Query query = Xapian::Query::unserialise(serialised.get());
-    Xapian::Enquire enquire(*count_db);
+  // A thread that counts one search's matches on `handle` (opened there
+  // if none) once the search hands over its request (count_aside).
+  std::unique_ptr<Counting> start_counting(std::optional<Xapian::Database> handle, std::string handle_stub) {
+    auto c = std::make_unique<Counting>();
+    c->handle = std::move(handle);
+    c->handle_stub = std::move(handle_stub);
+    c->task = std::make_unique<AsideTask>([this, c = c.get()] { count_aside(*c); });
+    return c;
+  }
+
+  // The work of a counting thread: count() on c.handle, with Xapian's
+  // estimate before matching, for the request once it comes. No counts if
+  // the handle cannot be brought to the request's revision (a writer
+  // committed, or switched generations, in between).
+  void count_aside(Counting& c) {
+    if (!c.handle) c.handle = location.open_reader(&c.handle_stub);
+    const CountRequest request = c.requested.get();
+    if (c.handle_stub != request.stub) return;
+    if (c.handle->get_revision() != request.revision) c.handle->reopen();
+    if (c.handle->get_revision() != request.revision) return;
+    const Xapian::Query query = Xapian::Query::unserialise(request.query);
+    Xapian::Enquire enquire(*c.handle);
     enquire.set_query(query);
     const Xapian::MSet none = enquire.get_mset(0, 0);
-    return count(*count_db, query, opt, none.get_matches_estimated(), none.get_matches_lower_bound(),
-                 none.get_matches_upper_bound());
+    c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
+                     none.get_matches_lower_bound(), none.get_matches_upper_bound());
   }
 
   // Sets result's total and facets from `counts`. The ranked page's
@@ -683,6 +725,54 @@ struct Searcher::Impl {
     return Xapian::Query(Xapian::Query::OP_AND_NOT, weighted_terms(eset, 1.0), Xapian::Query(id_term));
   }
 
+  // A page of hits, best first: positions in an MSet.
+  using Page = std::vector<Xapian::MSetIterator>;
+
+  // The ranked page of `enquire` (its query and weighting set): `count`
+  // matches from rank `first`, by weight, equal weights by id (kSlotId),
+  // so that the order is the same in every build of the index and every
+  // split into shards. Xapian breaks ties by docid; asking it to break
+  // them by a value makes it read the value of every match it weighs (~20
+  // block reads of a broad search on ACL, a fifth of its ranking). So the
+  // page is ranked with one more match on either side: when no weight
+  // on it is shared across its edges, its matches are the right ones, and
+  // only runs of equal weight on it are sorted by id. Otherwise (a query
+  // of filters alone weighs every match 0) Xapian ranks again with the id
+  // as tie-break. `mset` keeps the MSet the page points into.
+  Page ranked_page(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
+                   Xapian::doccount check_at_least, Xapian::MSet* mset) {
+    Page page;
+    if (count == 0) {
+      *mset = enquire.get_mset(first, 0, check_at_least);
+      return page;
+    }
+    const Xapian::doccount before = first > 0 ? 1 : 0;
+    *mset = enquire.get_mset(first - before, count + before + 1, check_at_least);
+    const Xapian::doccount size = mset->size();
+    auto weight = [&](Xapian::doccount i) { return (*mset)[i].get_weight(); };
+    const bool straddles = (before && size > 1 && weight(0) == weight(1)) ||
+                           (size > count + before && weight(count + before - 1) == weight(count + before));
+    if (straddles) {
+      enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
+      *mset = enquire.get_mset(first, count, check_at_least);
+      for (auto it = mset->begin(); it != mset->end(); ++it) page.push_back(it);
+      return page;
+    }
+    for (Xapian::doccount i = before; i < std::min(size, count + before); ++i) page.push_back((*mset)[i]);
+    for (size_t run = 0; run < page.size();) {
+      size_t end = run + 1;
+      while (end < page.size() && page[end].get_weight() == page[run].get_weight()) ++end;
+      if (end - run > 1) {
+        std::vector<std::pair<std::string, Xapian::MSetIterator>> by_id;
+        for (size_t i = run; i < end; ++i) by_id.emplace_back(page[i].get_document().get_value(schema::kSlotId), page[i]);
+        std::sort(by_id.begin(), by_id.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (size_t i = run; i < end; ++i) page[i] = by_id[i - run].second;
+      }
+      run = end;
+    }
+    return page;
+  }
+
   // The terms of `query` each hit of `page` has, by hit, for highlighting:
   // what Enquire::get_matching_terms gives, which reads the whole term
   // list of each hit (a tenth of a search on a large index). Here each
@@ -690,17 +780,16 @@ struct Searcher::Impl {
   // order instead, unless the query has many terms (wildcards) or a
   // shard is remote.
   std::vector<std::vector<std::string>> matching_terms(const Xapian::Enquire& enquire,
-                                                       const Xapian::Query& query, const Xapian::MSet& page) {
+                                                       const Xapian::Query& query, const Page& page) {
     std::vector<std::vector<std::string>> out(page.size());
     std::vector<std::string> terms(query.get_unique_terms_begin(), query.get_unique_terms_end());
     if (remote || terms.size() > kMaxStepTerms) {
-      for (auto it = page.begin(); it != page.end(); ++it)
-        out[it.get_rank() - page.get_firstitem()].assign(enquire.get_matching_terms_begin(it),
-                                                         enquire.get_matching_terms_end(it));
+      for (size_t i = 0; i < page.size(); ++i)
+        out[i].assign(enquire.get_matching_terms_begin(page[i]), enquire.get_matching_terms_end(page[i]));
       return out;
     }
     std::vector<std::pair<Xapian::docid, size_t>> hits;  // docid, index into out
-    for (auto it = page.begin(); it != page.end(); ++it) hits.emplace_back(*it, it.get_rank() - page.get_firstitem());
+    for (size_t i = 0; i < page.size(); ++i) hits.emplace_back(*page[i], i);
     std::sort(hits.begin(), hits.end());
     for (const std::string& term : terms) {
       Xapian::PostingIterator p = db.postlist_begin(term);
@@ -722,22 +811,15 @@ struct Searcher::Impl {
     result.limit = opt.limit;
 
     // The counts (total, facets) on another core meanwhile, where the
-    // index is one local database (count_aside). The thread starts now,
-    // so that it opens its handle while the query is parsed; it waits for
-    // the query (serialised) from `query_for_counts`. Declared in this
-    // order so that leaving early breaks the promise, which ends the
-    // thread, before the task waits for it.
+    // index is one local database (count_aside). The thread starts now
+    // (unless the Searcher started it), so that it opens its handle while
+    // the query is parsed.
     const bool counted = opt.facets || opt.exact_total;
-    std::optional<Counts> counts_aside;
-    std::future<std::string> counted_query;
-    std::unique_ptr<AsideTask> counting;
-    std::promise<std::string> query_for_counts;
-    if (counted && !remote && db.size() == 1) {
-      counted_query = query_for_counts.get_future();
-      counting = std::make_unique<AsideTask>([this, &opt, &counts_aside, &counted_query, revision = db.get_revision()] {
-        counts_aside = count_aside(counted_query, revision, opt);
-      });
-    }
+    std::unique_ptr<Counting> counting = std::move(next_counting);
+    if (!counted || remote || db.size() != 1)
+      counting.reset();
+    else if (!counting)
+      counting = start_counting(std::exchange(count_db, std::nullopt), stub);
 
     Xapian::Query query = given ? *given
                           : blank(opt.query) ? Xapian::Query::MatchAll
@@ -768,7 +850,6 @@ struct Searcher::Impl {
       enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
     if (ranking.feedback_docs > 0 && !given && !blank(opt.query)) query = expand(enquire, query);
     enquire.set_query(query);
-    enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
 
     // The page first: Xapian stops once no other match can enter it. Not
     // on an index of several shards: there Xapian 1.4.22's bound on the
@@ -777,18 +858,19 @@ struct Searcher::Impl {
     // ACL title queries at --limit 100 on 2 shards; e2e test "a sharded
     // index gives the same pages as one database"). Looking at every
     // match avoids it.
-    if (counting) query_for_counts.set_value(query.serialise());
+    if (counting) counting->request.set_value({query.serialise(), stub, db.get_revision(), opt});
     const Xapian::doccount check_at_least = db.size() > 1 ? db.get_doccount() : 0;
-    Xapian::MSet mset = enquire.get_mset(opt.offset, opt.limit, check_at_least);
+    Xapian::MSet mset;
+    const Page page = ranked_page(enquire, opt.offset, opt.limit, check_at_least, &mset);
     result.total = mset.get_matches_estimated();
     result.total_exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound();
 
     std::vector<std::string> wildcards;
     if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
     std::vector<std::vector<std::string>> matched;
-    if (opt.documents && opt.snippets) matched = matching_terms(enquire, query, mset);
+    if (opt.documents && opt.snippets) matched = matching_terms(enquire, query, page);
     size_t rank = opt.offset;
-    for (auto it = mset.begin(); it != mset.end(); ++it) {
+    for (const Xapian::MSetIterator& it : page) {
       Hit hit;
       hit.rank = ++rank;
       hit.score = it.get_weight();
@@ -805,7 +887,12 @@ struct Searcher::Impl {
       }
       result.hits.push_back(std::move(hit));
     }
-    if (counting) counting->finish();
+    std::optional<Counts> counts_aside;
+    if (counting) {
+      counting->task->finish();
+      counts_aside = std::move(counting->counts);
+      if (counting->handle && counting->handle_stub == stub) count_db = std::move(counting->handle);
+    }
     if (counted)
       take_counts(counts_aside ? std::move(*counts_aside)
                                : count(db, query, opt, mset.get_matches_estimated(),
@@ -839,8 +926,8 @@ struct Searcher::Impl {
   }
 };
 
-Searcher::Searcher(const std::string& index_dir, RankingOptions ranking)
-    : impl_(std::make_unique<Impl>(index_dir, ranking)) {}
+Searcher::Searcher(const std::string& index_dir, RankingOptions ranking, const SearcherOptions& options)
+    : impl_(std::make_unique<Impl>(index_dir, ranking, options)) {}
 
 Searcher::~Searcher() = default;
 
