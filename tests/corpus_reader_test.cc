@@ -370,6 +370,8 @@ TEST_CASE("corpus_reader: quick and full id reading agree") {
       {R"({"_id": "a\\b"})", R"({"text": "", "_id": "a\\b"})", "a\\b"},
       {R"({"_id": "\u0041BC"})", R"({"_id": "ABC"})", "ABC"},
       {R"({"_id": 5})", R"({"_id": "5"})", "5"},
+      // A key given twice counts with its last value, in both readers.
+      {R"({"_id": "first", "text": "x", "_id": "last"})", R"({"_id": "last"})", "last"},
   };
   for (const Pair& p : pairs) {
     INFO(p.quick, " / ", p.full);
@@ -380,6 +382,10 @@ TEST_CASE("corpus_reader: quick and full id reading agree") {
     REQUIRE(s.entries.size() == 2);
     CHECK(s.entries[0].id == p.id);
     CHECK(s.entries[1].id == p.id);
+    Document doc;
+    ReadError err;
+    REQUIRE(CorpusReader(fs, normalizer()).parse(s.entries[0], &doc, &err));
+    CHECK(doc.id == p.id);
   }
 }
 

@@ -50,6 +50,9 @@ std::string quick_id(std::string_view line) {
   if (end == std::string_view::npos) return "";
   std::string_view id = line.substr(i + 1, end - i - 1);
   if (id.find('\\') != std::string_view::npos) return "";
+  // A second "_id" key would win in the parser (the last of a key counts):
+  // leave such a line to it.
+  if (line.find("\"_id\"", end + 1) != std::string_view::npos) return "";
   return std::string(id);
 }
 
