@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/facet_dictionary.h"
 #include "core/file_system.h"
 #include "core/indexer.h"
 #include "core/schema.h"
@@ -78,13 +79,14 @@ TEST_CASE("facets: split_list_counts") {
 }
 
 // How an index holds facet values: one slot per facet (schema versions 1
-// and 2), that and the slot of all facets (3 to 5), or only the latter.
-enum class Layout { kPerFacet, kBoth, kCombined };
+// and 2), that and the slot of all facets (3 to 5), only the latter (6 and
+// 7), or the latter as ids of a dictionary in the metadata (8 on).
+enum class Layout { kPerFacet, kBoth, kCombined, kIds };
 
 // Documents with lists of facet values, written straight to Xapian:
 // repeats within a list, empty values, neighbours with the same list, and
 // documents without some facet.
-void write_facet_db(const std::string& path, unsigned seed, Layout layout) {
+void write_facet_db(const std::string& path, unsigned seed, Layout layout, FacetDictionary* ids) {
   Xapian::WritableDatabase db(path, Xapian::DB_CREATE_OR_OVERWRITE);
   const std::vector<std::string> names = {"ZIB", "TU Berlin", "FU Berlin", "HU Berlin", "WIAS", ""};
   unsigned x = seed;
@@ -107,9 +109,16 @@ void write_facet_db(const std::string& path, unsigned seed, Layout layout) {
           facets[f] = std::to_string(2000 + (i / 10) % 7);
           break;
       }
-      if (layout != Layout::kCombined) doc.add_value(schema::kFacets[f].legacy_slot, facets[f]);
+      if (layout == Layout::kPerFacet || layout == Layout::kBoth)
+        doc.add_value(schema::kFacets[f].legacy_slot, facets[f]);
     }
-    if (layout != Layout::kPerFacet) doc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+    if (layout == Layout::kBoth || layout == Layout::kCombined)
+      doc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+    if (layout == Layout::kIds) {
+      FacetValues values;
+      for (size_t f = 0; f < kFacetCount; ++f) values[f] = schema::decode_list(facets[f]);
+      doc.add_value(schema::kSlotFacets, ids->encode(values));
+    }
     db.add_document(doc);
   }
   db.commit();
@@ -126,11 +135,21 @@ std::vector<FacetCounts> count_with(const Xapian::Database& db, FacetCounter::Mo
 }
 
 TEST_CASE("facets: resdex's own spy counts as Xapian's built-in spies do") {
-  for (Layout layout : {Layout::kPerFacet, Layout::kBoth, Layout::kCombined}) {
+  for (Layout layout : {Layout::kPerFacet, Layout::kBoth, Layout::kCombined, Layout::kIds}) {
     INFO("layout: " << static_cast<int>(layout));
     TempDir tmp;
-    write_facet_db(tmp.sub("a"), 1, layout);
-    write_facet_db(tmp.sub("b"), 2, layout);
+    // Written as resdex writes shards: one dictionary for both, stored
+    // whole in each once every document is in.
+    FacetDictionary ids;
+    write_facet_db(tmp.sub("a"), 1, layout, &ids);
+    write_facet_db(tmp.sub("b"), 2, layout, &ids);
+    if (layout == Layout::kIds)
+      for (const char* name : {"a", "b"}) {
+        Xapian::WritableDatabase db(tmp.sub(name), Xapian::DB_OPEN);
+        ids.store(db);
+        db.set_metadata(schema::kVersionKey, "8");
+        db.commit();
+      }
     Xapian::Database one(tmp.sub("a"));
     Xapian::Database two;  // two databases searched as one: docids interleave
     two.add_database(Xapian::Database(tmp.sub("a")));

@@ -1113,6 +1113,15 @@ void rebuild_with_a2_broken(JsonlFixture& f) {
   CHECK(d.title == "Epidemic models");
   CHECK(d.text == "Stochastic simulation of outbreaks.");
   CHECK(d.institutions == std::vector<std::string>{"FU Berlin"});
+  // Its facet values, which no other line has, are counted: the new
+  // generation's facet ids were given to the carried copy too.
+  SearchOptions all;
+  all.limit = 0;
+  std::map<std::string, std::map<std::string, size_t>> counts;
+  for (const FacetCounts& facet : Searcher(f.options.index_dir).search(all).facets)
+    for (const FacetCount& c : facet.counts) counts[facet.name][c.value] = c.count;
+  CHECK(counts["institution"]["FU Berlin"] == 1);
+  CHECK(counts["year"]["2020"] == 1);
 }
 
 TEST_CASE("indexer: a rebuild carries a broken line's last good version with readable stored data") {

@@ -53,8 +53,13 @@ bool is_spelling_word(const std::string& term) {
 
 }  // namespace
 
-DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary)
-    : norm_(norm), stemmer_(schema::kStemmer), codec_(std::move(data_dictionary)) {
+DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary,
+                                 FacetDictionary* facets)
+    : norm_(norm),
+      stemmer_(schema::kStemmer),
+      codec_(std::move(data_dictionary)),
+      own_facets_(facets ? nullptr : std::make_unique<FacetDictionary>()),
+      facets_(facets ? facets : own_facets_.get()) {
   termgen_.set_stemmer(stemmer_);
   termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
 }
@@ -188,12 +193,15 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
   xdoc.add_value(schema::kSlotId, doc.id);
   xdoc.add_value(schema::kSlotHash, doc.hash);
   xdoc.add_value(schema::kSlotSource, doc.path);
-  std::vector<std::string> facets;
-  for (const schema::Facet& f : schema::kFacets)
-    facets.push_back(f.id == schema::FacetId::kInstitution ? schema::encode_list(doc.institutions)
-                     : f.id == schema::FacetId::kArea      ? schema::encode_list(doc.areas)
-                                                           : year);
-  xdoc.add_value(schema::kSlotFacets, schema::encode_facets(facets));
+  FacetValues facets;
+  for (size_t i = 0; i < kFacetCount; ++i) {
+    const schema::FacetId f = schema::kFacets[i].id;
+    facets[i] = f == schema::FacetId::kInstitution ? doc.institutions
+                : f == schema::FacetId::kArea      ? doc.areas
+                : year.empty()                     ? std::vector<std::string>()
+                                                   : std::vector<std::string>{year};
+  }
+  xdoc.add_value(schema::kSlotFacets, facets_->encode(facets));
   xdoc.add_value(schema::kSlotData, codec_.encode(doc));
   current_ = nullptr;
   return xdoc;

@@ -13,6 +13,7 @@
 
 #include "core/document.h"
 #include "core/schema.h"
+#include "core/facet_dictionary.h"
 
 namespace resdex {
 
@@ -71,8 +72,11 @@ class DataCodec {
 
 class DocumentBuilder {
  public:
-  // Stored data is written with `data_dictionary` (see DataCodec).
-  explicit DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary = "");
+  // Stored data is written with `data_dictionary` (see DataCodec), facet
+  // values as ids of `facets` (shared by the builders of one index
+  // write; nullptr: one of the builder's own).
+  explicit DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary = "",
+                           FacetDictionary* facets = nullptr);
 
   Xapian::Document build(const Document& doc);
 
@@ -85,6 +89,8 @@ class DocumentBuilder {
   Xapian::Stem stemmer_;
   Xapian::Document* current_ = nullptr;
   DataCodec codec_;
+  std::unique_ptr<FacetDictionary> own_facets_;
+  FacetDictionary* facets_;
 };
 
 // Spelling data for did-you-mean, gathered over a run and written once per

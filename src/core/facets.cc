@@ -1,10 +1,14 @@
 #include "core/facets.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
+
+#include "core/facet_dictionary.h"
 
 namespace resdex {
 
@@ -77,6 +81,61 @@ class Tally {
   std::vector<std::string_view> values_;     // scratch: the values of one list
 };
 
+// Per-id counts of every facet, fed one slot value (FacetDictionary::encode)
+// per document.
+class IdTally {
+ public:
+  void add(std::string_view encoded) {
+    const FacetIds ids = decode_facet_ids(encoded);
+    for (size_t f = 0; f < kFacetCount; ++f)
+      for (uint32_t id : ids[f]) {
+        if (id >= counts_[f].size()) counts_[f].resize(id + 1);
+        ++counts_[f][id];
+      }
+  }
+  // Counts of a whole slot value (a built-in spy's), `n` documents.
+  void add(std::string_view encoded, size_t n) {
+    const FacetIds ids = decode_facet_ids(encoded);
+    for (size_t f = 0; f < kFacetCount; ++f)
+      for (uint32_t id : ids[f]) {
+        if (id >= counts_[f].size()) counts_[f].resize(id + 1);
+        counts_[f][id] += n;
+      }
+  }
+
+  // Facet number `f`'s first `limit` (0: all) values in before() order,
+  // each count multiplied by `scale`, rounded and kept at most `cap` (see
+  // FacetCounter::counts). Equal counts are ordered by the values' ranks,
+  // so that only the values shown are read. Ids `names` does not know are
+  // left out.
+  std::vector<FacetCount> top(size_t f, FacetLookup& names, size_t limit, double scale, size_t cap) const {
+    struct Entry {
+      size_t count;
+      uint32_t rank, id;
+    };
+    std::vector<Entry> entries;
+    for (uint32_t id = 0; id < counts_[f].size() && id < names.size(f); ++id) {
+      if (counts_[f][id] == 0) continue;
+      const size_t count = scale != 1 ? std::min(cap, round_estimate(static_cast<double>(counts_[f][id]) * scale))
+                                      : counts_[f][id];
+      entries.push_back({count, names.rank(f, id), id});
+    }
+    auto first = [](const Entry& a, const Entry& b) { return a.count != b.count ? a.count > b.count : a.rank < b.rank; };
+    if (limit > 0 && limit < entries.size()) {
+      std::partial_sort(entries.begin(), entries.begin() + limit, entries.end(), first);
+      entries.resize(limit);
+    } else {
+      std::sort(entries.begin(), entries.end(), first);
+    }
+    std::vector<FacetCount> out;
+    for (const Entry& e : entries) out.push_back({std::string(names.value(f, e.id)), e.count});
+    return out;
+  }
+
+ private:
+  std::array<std::vector<size_t>, kFacetCount> counts_;
+};
+
 // Counts the facets of the local matches. On a single database, Xapian
 // hands the spy the matches in ascending docid order, so each slot read is
 // a value stream of our own moving forward, without the per-call lookups
@@ -88,10 +147,11 @@ class LocalSpy : public Xapian::MatchSpy {
   explicit LocalSpy(const Xapian::Database& db) : db_(db), own_streams_(db.size() == 1) {}
 
   // Counts slot `slot`: its whole value into tallies[0] or, with one tally
-  // per facet, each facet's list (schema::decode_facets) into its tally.
-  void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies) {
+  // per facet, each facet's list (schema::decode_facets) into its tally;
+  // or, with `ids`, its facet ids into that.
+  void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies, IdTally* ids = nullptr) {
     streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
-                        std::move(tallies)});
+                        std::move(tallies), ids});
   }
 
   void operator()(const Xapian::Document& doc, double) override {
@@ -118,8 +178,13 @@ class LocalSpy : public Xapian::MatchSpy {
     Xapian::ValueIterator it;
     Xapian::docid last;  // the last match seen
     std::vector<Tally*> tallies;
+    IdTally* ids;
 
     void count(std::string_view value) {
+      if (ids) {
+        ids->add(value);
+        return;
+      }
       if (tallies.size() == 1) {
         tallies[0]->add(value);
         return;
@@ -138,6 +203,9 @@ class LocalSpy : public Xapian::MatchSpy {
 struct FacetCounter::Impl {
   Xapian::Database db;
   Mode mode;
+  // Schema version 8 on: the slot holds ids of the dictionary this reads.
+  std::unique_ptr<FacetLookup> names;
+  IdTally ids;
   // kLocal
   std::vector<Tally> tallies = std::vector<Tally>(std::size(schema::kFacets));
   std::unique_ptr<LocalSpy> local;
@@ -152,6 +220,7 @@ FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode)
     : impl_(std::make_unique<Impl>()) {
   impl_->db = db;
   impl_->mode = mode;
+  if (FacetDictionary::holds_ids(db)) impl_->names = std::make_unique<FacetLookup>(db);
 }
 
 FacetCounter::~FacetCounter() = default;
@@ -167,7 +236,10 @@ void FacetCounter::attach(Xapian::Enquire& enquire) {
     std::vector<Tally*> tallies;
     for (Tally& t : m.tallies) tallies.push_back(&t);
     m.local = std::make_unique<LocalSpy>(m.db);
-    m.local->add_slot(schema::kSlotFacets, std::move(tallies));
+    if (m.names)
+      m.local->add_slot(schema::kSlotFacets, {}, &m.ids);
+    else
+      m.local->add_slot(schema::kSlotFacets, std::move(tallies));
     enquire.add_matchspy(m.local.get());
     return;
   }
@@ -201,7 +273,10 @@ std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t
   // kBuiltIn on kSlotFacets: counts of whole encode_facets() values, cut
   // into each facet's lists.
   std::vector<std::vector<std::pair<std::string, size_t>>> parts(std::size(schema::kFacets));
-  if (const auto& spy = impl_->combined) {
+  IdTally builtin_ids;
+  if (const auto& spy = impl_->combined; spy && impl_->names) {
+    for (auto it = spy->values_begin(); it != spy->values_end(); ++it) builtin_ids.add(*it, it.get_termfreq());
+  } else if (spy) {
     for (auto it = spy->values_begin(); it != spy->values_end(); ++it) {
       const std::string whole = *it;
       const auto lists = schema::decode_facets(whole);
@@ -209,6 +284,11 @@ std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t
     }
   }
   for (size_t i = 0; i < std::size(schema::kFacets); ++i) {
+    if (impl_->names) {
+      const IdTally& tally = impl_->mode == Mode::kLocal ? impl_->ids : builtin_ids;
+      out.push_back({schema::kFacets[i].name, tally.top(i, *impl_->names, limit, scale, cap)});
+      continue;
+    }
     std::vector<FacetCount> counts;
     if (impl_->mode == Mode::kLocal) {
       counts = impl_->tallies[i].counts();

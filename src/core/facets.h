@@ -1,21 +1,27 @@
 // Facet counts over all matches of a query, for facets with several values
 // per document.
 //
-// One value slot holds all facets of a document (schema::kSlotFacets:
-// each facet's list of values, schema::encode_list); a document with two
-// institutions counts under both. (An index written before schema version
-// 3 has one slot per facet instead, Facet::legacy_slot; both ways below
-// read it too.) There are two ways to count:
+// One value slot holds all facets of a document (schema::kSlotFacets): the
+// ids of its values (facet_dictionary.h) from schema version 8, each
+// facet's list of values (schema::encode_facets) in versions 3 to 7; a
+// document with two institutions counts under both. (An index written
+// before schema version 3 has one slot per facet instead,
+// Facet::legacy_slot; both ways below read it too.) There are two ways to
+// count:
 //
 // - Local databases (the usual case): one MatchSpy reads the slot through
-//   a value stream of its own and counts each value of each list in a hash
-//   table. Xapian's ValueCountMatchSpy keeps a std::map of whole values,
-//   and the lists of affiliations are nearly all distinct, so that map and
-//   the splitting afterwards cost more than the rest of a broad search.
+//   a value stream of its own and counts each id in an array (each value of
+//   each list in a hash table, for the older slots). Xapian's
+//   ValueCountMatchSpy keeps a std::map of whole values, and the lists of
+//   affiliations are nearly all distinct, so that map and the splitting
+//   afterwards cost more than the rest of a broad search.
 // - A database with shards served by xapian-tcpsrv, which runs only
 //   Xapian's built-in spies: a ValueCountMatchSpy on the slot, counts of
-//   whole values cut into lists, split and summed afterwards
+//   whole values cut into ids or lists, split and summed afterwards
 //   (split_list_counts).
+//
+// With ids, only the values shown are read from the dictionary: equal
+// counts are ordered by the values' ranks (FacetLookup).
 //
 // Both give the same counts in the same order.
 #pragma once

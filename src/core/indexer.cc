@@ -144,8 +144,9 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
   std::unordered_map<std::string, Indexed> state;
   for (size_t i = 0; i < dbs.size(); ++i) read_state(dbs[i], i, &state);
   CorpusPass pass(fs, norm, report);
-  // Every shard of a generation has the dictionary of the first.
-  DocumentBuilder builder(norm, dbs[0].get_metadata(schema::kDataDictionaryKey));
+  // Every shard of a generation has the dictionaries of the first.
+  FacetDictionary facets = FacetDictionary::load(dbs[0]);
+  DocumentBuilder builder(norm, dbs[0].get_metadata(schema::kDataDictionaryKey), &facets);
   std::vector<SpellingDelta> spelling(dbs.size());
 
   size_t begun = 0;
@@ -189,6 +190,7 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
     }
     for (size_t i = 0; i < dbs.size(); ++i) {
       spelling[i].apply(dbs[i]);
+      facets.store(dbs[i]);
       dbs[i].set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
       if (synonyms && dbs[i].get_metadata(schema::kSynonymsKey) != *synonyms) {
         dbs[i].set_metadata(schema::kSynonymsKey, *synonyms);
@@ -260,6 +262,7 @@ struct ShardWriter {
   std::string path;
   std::string synonyms;  // Synonyms::serialize()
   const std::string* data_dictionary = nullptr;
+  FacetDictionary* facets = nullptr;  // shared by the writers of a build
   std::optional<Xapian::WritableDatabase> db;
   SpellingDelta spelling;  // words of the documents added (add_words), once all are in
   size_t added = 0;
@@ -279,7 +282,7 @@ constexpr size_t kSpellingPruneFrom = 5000;
 void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& reader) {
   try {
     TextNormalizer norm;
-    DocumentBuilder builder(norm, *shard.data_dictionary);
+    DocumentBuilder builder(norm, *shard.data_dictionary, shard.facets);
     SpellingDelta& spelling = shard.spelling;
     SourceEntry entry;
     while (queue.pop(&entry)) {
@@ -301,10 +304,12 @@ void write_shard(ShardWriter& shard, EntryQueue& queue, const CorpusReader& read
 }
 
 // Writes `words` (its part of the build's spelling data) and the metadata
-// into a shard, and commits it.
+// into a shard, and commits it. After every document of the build is in:
+// each shard gets the build's whole facet dictionary.
 void finish_shard(ShardWriter& shard, const SpellingDelta& words) {
   try {
     words.apply(*shard.db);
+    shard.facets->store(*shard.db);
     shard.db->set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
     shard.db->set_metadata(schema::kSynonymsKey, shard.synonyms);
     shard.db->set_metadata(schema::kDataDictionaryKey, *shard.data_dictionary);
@@ -325,8 +330,11 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
   std::vector<Xapian::Document> docs;
   DataCodec codec(*shards[0].data_dictionary);
   try {
-    // The stored data is written again with this generation's dictionary.
+    // The stored data and the facet ids are written again with this
+    // generation's dictionaries.
     DataCodec old_codec(previous.get_metadata(schema::kDataDictionaryKey));
+    const bool old_ids = FacetDictionary::holds_ids(previous);
+    const FacetDictionary old_facets = FacetDictionary::load(previous);
     for (const auto& [id, indexed] : read_state(previous))
       if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
     for (const std::string& id : ids) {
@@ -337,14 +345,9 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       Xapian::Document doc = previous.get_document(*p);
       Xapian::Document copy;
       copy.add_value(schema::kSlotData, codec.encode(old_codec.decode(stored_record(doc))));
-      for (Xapian::valueno slot : {schema::kSlotId, schema::kSlotHash, schema::kSlotSource, schema::kSlotFacets})
+      for (Xapian::valueno slot : {schema::kSlotId, schema::kSlotHash, schema::kSlotSource})
         copy.add_value(slot, doc.get_value(slot));
-      // Written by a resdex from before schema version 3.
-      if (copy.get_value(schema::kSlotFacets).empty()) {
-        std::vector<std::string> facets;
-        for (const schema::Facet& f : schema::kFacets) facets.push_back(doc.get_value(f.legacy_slot));
-        copy.add_value(schema::kSlotFacets, schema::encode_facets(facets));
-      }
+      copy.add_value(schema::kSlotFacets, shards[0].facets->encode(facet_values(doc, old_ids, old_facets)));
       for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         copy.add_term(*t, t.get_wdf());
         for (auto pos = t.positionlist_begin(); pos != t.positionlist_end(); ++pos)
@@ -406,6 +409,8 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
   // The stored data's dictionary (DataCodec), made from the first
   // documents of the corpus: the writers start once it is made.
   std::string data_dictionary;
+  // The build's facet ids, given by every writer (FacetDictionary).
+  FacetDictionary facets;
   // The shards are scratch files, merged by the compaction below and then
   // removed, or removed when the run fails: they need no fsync. The
   // compaction writes the generation itself with Xapian's usual syncing,
@@ -416,6 +421,7 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     shards[i].path = shard_dir + "/" + std::to_string(i);
     shards[i].synonyms = new_synonyms;
     shards[i].data_dictionary = &data_dictionary;
+    shards[i].facets = &facets;
     shards[i].db = open_writer(shards[i].path, Xapian::DB_CREATE | Xapian::DB_NO_SYNC);
   }
 
@@ -498,16 +504,14 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
       shards[i].spelling = SpellingDelta();
     }
   }
+  // Before finish_shard: what it carries forward may give facet ids.
+  if (previous) carry_forward(*previous, pass, shards, *shards[0].db);
   workers.clear();
   for (unsigned i = 0; i < threads; ++i)
     workers.emplace_back(finish_shard, std::ref(shards[i]), std::cref(words[i]));
   for (auto& w : workers) w.join();
   words.clear();
   check();
-  if (previous) {
-    carry_forward(*previous, pass, shards, *shards[0].db);
-    shards[0].db->commit();
-  }
   for (auto& shard : shards) {
     report.added += shard.added;
     for (auto& f : shard.failed) report.failed.push_back(std::move(f));

@@ -24,7 +24,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 7;
+inline constexpr int kVersion = 8;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
@@ -49,7 +49,10 @@ enum Slot : Xapian::valueno {
   kSlotId = 0,      // document id; breaks ranking ties stably
   kSlotHash = 1,    // content hash of the source (hex), for incremental runs
   kSlotSource = 2,  // the file the document came from
-  kSlotFacets = 7,  // encode_facets(): every facet's values in one
+  // Every facet's values of a document in one: their ids
+  // (FacetDictionary::encode) from schema version 8, the values
+  // themselves (encode_facets) in versions 3 to 7, which are still read.
+  kSlotFacets = 7,
   // The stored record (DataCodec::encode). In Xapian's document data up
   // to schema version 6: glass deflates every document data entry longer
   // than 4 bytes, which our compressed records never shrink under, so a
@@ -150,9 +153,11 @@ std::string boolean_term(std::string_view prefix, std::string_view value,
 
 // The values of every facet of a document (each encode_list() of its
 // values), in kFacets order, joined by '\x1e' (record separator, which
-// never occurs in a value), or "" when all are empty. Facet counting reads
-// this one slot per match instead of one per facet; Xapian decodes a value
-// stream entry by entry, so that is a third of the work.
+// never occurs in a value), or "" when all are empty: kSlotFacets as
+// schema versions 3 to 7 wrote it (now FacetDictionary::encode's ids).
+// Facet counting reads this one slot per match instead of one per facet;
+// Xapian decodes a value stream entry by entry, so that is a third of the
+// work.
 std::string encode_facets(const std::vector<std::string>& slot_values);
 
 // The facets' lists that encode_facets() joined, in kFacets order: views

@@ -1,0 +1,230 @@
+#include "core/facet_dictionary.h"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace resdex {
+
+namespace {
+
+void put_varint(uint32_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// False at the end of `in` or on a varint longer than 32 bits.
+bool get_varint(std::string_view* in, uint32_t* v) {
+  uint32_t out = 0;
+  for (int shift = 0; shift < 35 && !in->empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    out |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *v = out;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// A loaded dictionary is read far more often than added to (a search
+// reads it once, an update adds a few values): its values are views into
+// the stored entries, and the map from value to id is made only when an id
+// is first asked for.
+struct FacetDictionary::Impl {
+  struct Facet {
+    std::deque<std::string> added;         // entries loaded, values added (never move)
+    std::vector<std::string_view> values;  // by id, into `added`
+    std::unordered_map<std::string_view, uint32_t> ids;  // made on first use
+  };
+  std::array<Facet, kFacetCount> facets;
+  std::mutex mu;
+};
+
+FacetDictionary::FacetDictionary() : impl_(std::make_unique<Impl>()) {}
+FacetDictionary::~FacetDictionary() = default;
+FacetDictionary::FacetDictionary(FacetDictionary&&) noexcept = default;
+FacetDictionary& FacetDictionary::operator=(FacetDictionary&&) noexcept = default;
+
+namespace {
+
+std::string values_key(size_t facet, uint32_t chunk) {
+  return FacetDictionary::kValuesPrefix + std::string(schema::kFacets[facet].name) + "." + std::to_string(chunk);
+}
+
+std::string order_key(size_t facet) {
+  return FacetDictionary::kOrderPrefix + std::string(schema::kFacets[facet].name);
+}
+
+std::vector<uint32_t> read_ranks(const Xapian::Database& db, size_t facet) {
+  const std::string stored = db.get_metadata(order_key(facet));
+  std::string_view rest = stored;
+  std::vector<uint32_t> ranks;
+  uint32_t r = 0;
+  while (get_varint(&rest, &r)) ranks.push_back(r);
+  return ranks;
+}
+
+// The values of a kValuesPrefix entry.
+std::vector<std::string_view> split_values(std::string_view stored) {
+  std::vector<std::string_view> out;
+  if (stored.empty()) return out;
+  while (true) {
+    const size_t sep = stored.find('\x1f');
+    out.push_back(stored.substr(0, sep));
+    if (sep == std::string_view::npos) return out;
+    stored.remove_prefix(sep + 1);
+  }
+}
+
+}  // namespace
+
+FacetDictionary FacetDictionary::load(const Xapian::Database& db) {
+  FacetDictionary d;
+  for (size_t f = 0; f < kFacetCount; ++f) {
+    const size_t n = read_ranks(db, f).size();
+    Impl::Facet& facet = d.impl_->facets[f];
+    for (uint32_t chunk = 0; chunk * kChunk < n; ++chunk) {
+      const std::string& stored = facet.added.emplace_back(db.get_metadata(values_key(f, chunk)));
+      for (std::string_view v : split_values(stored))
+        if (facet.values.size() < n) facet.values.push_back(v);
+    }
+    // Entries missing (a damaged index): ids past them have no value.
+    while (facet.values.size() < n) facet.values.push_back(std::string_view());
+  }
+  return d;
+}
+
+bool FacetDictionary::holds_ids(const Xapian::Database& db) {
+  const std::string version = db.get_metadata(schema::kVersionKey);
+  int v = 0;
+  std::from_chars(version.data(), version.data() + version.size(), v);
+  return v >= 8;
+}
+
+uint32_t FacetDictionary::id(size_t facet, std::string_view value) {
+  std::lock_guard lock(impl_->mu);
+  Impl::Facet& f = impl_->facets[facet];
+  if (f.ids.size() != f.values.size())
+    for (uint32_t i = static_cast<uint32_t>(f.ids.size()); i < f.values.size(); ++i) f.ids.emplace(f.values[i], i);
+  auto it = f.ids.find(value);
+  if (it != f.ids.end()) return it->second;
+  const auto id = static_cast<uint32_t>(f.values.size());
+  f.values.push_back(f.added.emplace_back(value));
+  f.ids.emplace(f.values.back(), id);
+  return id;
+}
+
+std::string_view FacetDictionary::value(size_t facet, uint32_t id) const {
+  const std::vector<std::string_view>& v = impl_->facets[facet].values;
+  return id < v.size() ? v[id] : std::string_view();
+}
+
+size_t FacetDictionary::size(size_t facet) const { return impl_->facets[facet].values.size(); }
+
+void FacetDictionary::store(Xapian::WritableDatabase& db) const {
+  std::lock_guard lock(impl_->mu);
+  for (size_t f = 0; f < kFacetCount; ++f) {
+    const std::vector<std::string_view>& values = impl_->facets[f].values;
+    for (uint32_t chunk = 0; chunk * kChunk < values.size(); ++chunk) {
+      std::string joined;
+      for (size_t i = chunk * kChunk; i < std::min<size_t>(values.size(), (chunk + 1) * kChunk); ++i) {
+        if (i > chunk * kChunk) joined.push_back('\x1f');
+        joined += values[i];
+      }
+      db.set_metadata(values_key(f, chunk), joined);
+    }
+    std::vector<uint32_t> by_value(values.size());
+    for (uint32_t i = 0; i < by_value.size(); ++i) by_value[i] = i;
+    std::sort(by_value.begin(), by_value.end(), [&](uint32_t a, uint32_t b) { return values[a] < values[b]; });
+    std::vector<uint32_t> rank(values.size());
+    for (uint32_t r = 0; r < by_value.size(); ++r) rank[by_value[r]] = r;
+    std::string order;
+    for (uint32_t r : rank) put_varint(r, &order);
+    db.set_metadata(order_key(f), order);
+  }
+}
+
+std::string FacetDictionary::encode(const FacetValues& values) {
+  if (std::all_of(values.begin(), values.end(), [](const auto& v) { return v.empty(); })) return {};
+  std::string out;
+  for (size_t f = 0; f < kFacetCount; ++f) {
+    std::vector<uint32_t> ids;
+    for (const std::string& v : values[f]) {
+      std::string clean;  // as schema::encode_list keeps it: no control characters
+      for (char c : v)
+        if (static_cast<unsigned char>(c) >= 0x20) clean.push_back(c);
+      if (clean.empty()) continue;
+      const uint32_t i = id(f, clean);
+      if (std::find(ids.begin(), ids.end(), i) == ids.end()) ids.push_back(i);
+    }
+    put_varint(static_cast<uint32_t>(ids.size()), &out);
+    for (uint32_t i : ids) put_varint(i, &out);
+  }
+  return out;
+}
+
+FacetValues FacetDictionary::values(std::string_view encoded) const {
+  FacetValues out;
+  const FacetIds ids = decode_facet_ids(encoded);
+  for (size_t f = 0; f < kFacetCount; ++f)
+    for (uint32_t id : ids[f])
+      if (std::string_view v = value(f, id); !v.empty()) out[f].emplace_back(v);
+  return out;
+}
+
+FacetIds decode_facet_ids(std::string_view encoded) {
+  FacetIds out;
+  for (size_t f = 0; f < kFacetCount && !encoded.empty(); ++f) {
+    uint32_t n = 0;
+    if (!get_varint(&encoded, &n)) break;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t id = 0;
+      if (!get_varint(&encoded, &id)) return out;
+      out[f].push_back(id);
+    }
+  }
+  return out;
+}
+
+FacetValues facet_values(const Xapian::Document& doc, bool ids, const FacetDictionary& dictionary) {
+  const std::string slot = doc.get_value(schema::kSlotFacets);
+  if (ids) return dictionary.values(slot);
+  FacetValues out;
+  if (!slot.empty()) {
+    const auto lists = schema::decode_facets(slot);
+    for (size_t f = 0; f < kFacetCount; ++f) out[f] = schema::decode_list(lists[f]);
+  } else {
+    for (size_t f = 0; f < kFacetCount; ++f) out[f] = schema::decode_list(doc.get_value(schema::kFacets[f].legacy_slot));
+  }
+  return out;
+}
+
+FacetLookup::FacetLookup(const Xapian::Database& db) : db_(db) {
+  for (size_t f = 0; f < kFacetCount; ++f) {
+    ranks_[f] = read_ranks(db, f);
+    chunks_[f].resize((ranks_[f].size() + FacetDictionary::kChunk - 1) / FacetDictionary::kChunk);
+  }
+}
+
+std::string_view FacetLookup::value(size_t facet, uint32_t id) {
+  if (id >= size(facet)) return {};
+  std::unique_ptr<Chunk>& chunk = chunks_[facet][id / FacetDictionary::kChunk];
+  if (!chunk) {
+    chunk = std::make_unique<Chunk>();
+    chunk->stored = db_.get_metadata(values_key(facet, id / FacetDictionary::kChunk));
+    chunk->values = split_values(chunk->stored);
+  }
+  const uint32_t i = id % FacetDictionary::kChunk;
+  return i < chunk->values.size() ? chunk->values[i] : std::string_view();
+}
+
+}  // namespace resdex
