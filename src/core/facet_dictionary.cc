@@ -68,6 +68,7 @@ std::vector<uint32_t> read_ranks(const Xapian::Database& db, size_t facet) {
   const std::string stored = db.get_metadata(order_key(facet));
   std::string_view rest = stored;
   std::vector<uint32_t> ranks;
+  ranks.reserve(stored.size());
   uint32_t r = 0;
   while (get_varint(&rest, &r)) ranks.push_back(r);
   return ranks;

@@ -85,6 +85,12 @@ class Tally {
 // per document.
 class IdTally {
  public:
+  // Room for every id of `names`, so that counting never grows an array.
+  explicit IdTally(const FacetLookup* names = nullptr) {
+    if (names)
+      for (size_t f = 0; f < kFacetCount; ++f) counts_[f].resize(names->size(f));
+  }
+
   void add(std::string_view encoded) {
     const FacetIds ids = decode_facet_ids(encoded);
     for (size_t f = 0; f < kFacetCount; ++f)
@@ -204,7 +210,7 @@ struct FacetCounter::Impl {
   Xapian::Database db;
   Mode mode;
   // Schema version 8 on: the slot holds ids of the dictionary this reads.
-  std::unique_ptr<FacetLookup> names;
+  std::shared_ptr<FacetLookup> names;
   IdTally ids;
   // kLocal
   std::vector<Tally> tallies = std::vector<Tally>(std::size(schema::kFacets));
@@ -216,11 +222,12 @@ struct FacetCounter::Impl {
       std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>>(std::size(schema::kFacets));
 };
 
-FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode)
+FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names)
     : impl_(std::make_unique<Impl>()) {
   impl_->db = db;
   impl_->mode = mode;
-  if (FacetDictionary::holds_ids(db)) impl_->names = std::make_unique<FacetLookup>(db);
+  impl_->names = std::move(names);
+  if (!impl_->names && FacetDictionary::holds_ids(db)) impl_->names = std::make_shared<FacetLookup>(db);
 }
 
 FacetCounter::~FacetCounter() = default;
@@ -236,10 +243,12 @@ void FacetCounter::attach(Xapian::Enquire& enquire) {
     std::vector<Tally*> tallies;
     for (Tally& t : m.tallies) tallies.push_back(&t);
     m.local = std::make_unique<LocalSpy>(m.db);
-    if (m.names)
+    if (m.names) {
+      m.ids = IdTally(m.names.get());
       m.local->add_slot(schema::kSlotFacets, {}, &m.ids);
-    else
+    } else {
       m.local->add_slot(schema::kSlotFacets, std::move(tallies));
+    }
     enquire.add_matchspy(m.local.get());
     return;
   }

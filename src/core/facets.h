@@ -39,6 +39,8 @@
 
 namespace resdex {
 
+class FacetLookup;
+
 class FacetCounter {
  public:
   enum class Mode {
@@ -47,8 +49,10 @@ class FacetCounter {
   };
 
   // Counts the facets of schema::kFacets on the matches of `db`, which
-  // must be the database the Enquire searches.
-  FacetCounter(const Xapian::Database& db, Mode mode);
+  // must be the database the Enquire searches. `names`: db's facet
+  // dictionary, when the caller has read it already (FacetLookup);
+  // otherwise it is read here if db's facet slot holds ids.
+  FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names = nullptr);
   ~FacetCounter();
   FacetCounter(const FacetCounter&) = delete;
   FacetCounter& operator=(const FacetCounter&) = delete;

@@ -15,6 +15,7 @@
 #include "core/aside_task.h"
 #include "core/document_builder.h"
 #include "core/error.h"
+#include "core/facet_dictionary.h"
 #include "core/facets.h"
 #include "core/field_query.h"
 #include "core/index_location.h"
@@ -612,12 +613,13 @@ struct Searcher::Impl {
   // them.
   Xapian::doccount count_matches(const Xapian::Database& on, const Xapian::Query& query, bool facets,
                                  std::vector<FacetCounts>* counts, size_t facet_limit,
-                                 double scale = 1, size_t cap = SIZE_MAX) {
+                                 double scale = 1, size_t cap = SIZE_MAX,
+                                 const std::shared_ptr<FacetLookup>& names = nullptr) {
     Xapian::Enquire enquire(on);
     enquire.set_query(query);
     if (!remote) enquire.set_weighting_scheme(NoWeight());
     std::optional<FacetCounter> counter;
-    if (facets) counter.emplace(on, facet_mode).attach(enquire);
+    if (facets) counter.emplace(on, facet_mode, names).attach(enquire);
     Xapian::MSet all;
     try {
       all = enquire.get_mset(0, 0, on.get_doccount());
@@ -629,7 +631,7 @@ struct Searcher::Impl {
       facet_mode = FacetCounter::Mode::kBuiltIn;
       enquire.clear_matchspies();
       counter.reset();
-      counter.emplace(on, facet_mode).attach(enquire);
+      counter.emplace(on, facet_mode, names).attach(enquire);
       all = enquire.get_mset(0, 0, on.get_doccount());
     }
     if (counter) *counts = counter->counts(facet_limit, scale, cap);
@@ -642,9 +644,11 @@ struct Searcher::Impl {
   // matches in a sample of the index and scaled up (not with
   // opt.exact_counts, nor with a remote shard). A sample that catches
   // fewer than a quarter of the matches it aims at shows the estimate was
-  // far too high: then every match is counted after all.
+  // far too high: then every match is counted after all. `names`: on's
+  // facet dictionary if already read.
   Counts count(const Xapian::Database& on, const Xapian::Query& query, const SearchOptions& opt,
-               double estimate, size_t lower, size_t upper) {
+               double estimate, size_t lower, size_t upper,
+               const std::shared_ptr<FacetLookup>& names = nullptr) {
     Counts out;
     if (!opt.exact_counts && !remote && facet_mode != FacetCounter::Mode::kBuiltIn &&
         estimate > kExactCountLimit && upper > kExactCountLimit) {
@@ -652,7 +656,7 @@ struct Searcher::Impl {
       const double scale = std::ldexp(1.0, 32) / threshold;
       const Xapian::Query sampled(Xapian::Query::OP_FILTER, query, sample_query(threshold));
       const Xapian::doccount in_sample =
-          count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper);
+          count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper, names);
       if (in_sample >= kCountSample / 4) {
         out.total = round_estimate(in_sample * scale);
         out.total_exact = out.facets_exact = false;
@@ -661,7 +665,7 @@ struct Searcher::Impl {
       }
       out.facets.clear();
     }
-    out.total = count_matches(on, query, opt.facets, &out.facets, opt.facet_limit);
+    out.total = count_matches(on, query, opt.facets, &out.facets, opt.facet_limit, 1, SIZE_MAX, names);
     return out;
   }
 
@@ -681,16 +685,23 @@ struct Searcher::Impl {
   // committed, or switched generations, in between).
   void count_aside(Counting& c) {
     if (!c.handle) c.handle = location.open_reader(&c.handle_stub);
+    // Read while the search parses its query (facet counts are the
+    // usual reason to count).
+    std::shared_ptr<FacetLookup> names;
+    if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
     const CountRequest request = c.requested.get();
     if (c.handle_stub != request.stub) return;
-    if (c.handle->get_revision() != request.revision) c.handle->reopen();
+    if (c.handle->get_revision() != request.revision) {
+      c.handle->reopen();
+      names.reset();  // the dictionary may have grown
+    }
     if (c.handle->get_revision() != request.revision) return;
     const Xapian::Query query = Xapian::Query::unserialise(request.query);
     Xapian::Enquire enquire(*c.handle);
     enquire.set_query(query);
     const Xapian::MSet none = enquire.get_mset(0, 0);
     c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
-                     none.get_matches_lower_bound(), none.get_matches_upper_bound());
+                     none.get_matches_lower_bound(), none.get_matches_upper_bound(), names);
   }
 
   // Sets result's total and facets from `counts`. The ranked page's
