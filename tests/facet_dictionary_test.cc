@@ -112,6 +112,32 @@ TEST_CASE("facet_dictionary: FacetLookup reads ranks in value order and values a
   CHECK(lookup.value(2, 0) == "2020");
 }
 
+TEST_CASE("facet_dictionary: an update stores only the entries that hold new ids") {
+  TempDir tmp;
+  FacetDictionary d;
+  for (int i = 0; i < 70; ++i) d.id(0, "v" + std::to_string(i));
+  {
+    Xapian::WritableDatabase db(tmp.sub("a"), Xapian::DB_CREATE);
+    d.store(db);
+    db.commit();
+  }
+  FacetDictionary loaded = FacetDictionary::load(Xapian::Database(tmp.sub("a")));
+  const std::string values0 = std::string(FacetDictionary::kValuesPrefix) + schema::kFacets[0].name + ".0";
+  const std::string values1 = std::string(FacetDictionary::kValuesPrefix) + schema::kFacets[0].name + ".1";
+  const std::string order = std::string(FacetDictionary::kOrderPrefix) + schema::kFacets[0].name;
+  // Nothing new: nothing written (here into an empty database, to see it).
+  Xapian::WritableDatabase fresh(tmp.sub("b"), Xapian::DB_CREATE);
+  loaded.store(fresh, /*only_new=*/true);
+  CHECK(fresh.metadata_keys_begin() == fresh.metadata_keys_end());
+  // A new value (id 70): its entry (ids 64-127) and the ranks.
+  CHECK(loaded.id(0, "new") == 70);
+  loaded.store(fresh, /*only_new=*/true);
+  CHECK(fresh.get_metadata(values0).empty());
+  CHECK(fresh.get_metadata(values1) == "v64\x1fv65\x1fv66\x1fv67\x1fv68\x1fv69\x1fnew");
+  CHECK(!fresh.get_metadata(order).empty());
+  CHECK(fresh.get_metadata(std::string(FacetDictionary::kOrderPrefix) + schema::kFacets[1].name).empty());
+}
+
 TEST_CASE("facet_dictionary: writers on several threads get one id per value") {
   FacetDictionary d;
   std::vector<std::thread> threads;

@@ -42,6 +42,7 @@ bool get_varint(std::string_view* in, uint32_t* v) {
 struct FacetDictionary::Impl {
   struct Facet {
     std::deque<std::string> added;         // entries loaded, values added (never move)
+    size_t loaded = 0;                     // ids that load() found
     std::vector<std::string_view> values;  // by id, into `added`
     std::unordered_map<std::string_view, uint32_t> ids;  // made on first use
   };
@@ -100,6 +101,7 @@ FacetDictionary FacetDictionary::load(const Xapian::Database& db) {
     }
     // Entries missing (a damaged index): ids past them have no value.
     while (facet.values.size() < n) facet.values.push_back(std::string_view());
+    facet.loaded = n;
   }
   return d;
 }
@@ -131,11 +133,13 @@ std::string_view FacetDictionary::value(size_t facet, uint32_t id) const {
 
 size_t FacetDictionary::size(size_t facet) const { return impl_->facets[facet].values.size(); }
 
-void FacetDictionary::store(Xapian::WritableDatabase& db) const {
+void FacetDictionary::store(Xapian::WritableDatabase& db, bool only_new) const {
   std::lock_guard lock(impl_->mu);
   for (size_t f = 0; f < kFacetCount; ++f) {
     const std::vector<std::string_view>& values = impl_->facets[f].values;
-    for (uint32_t chunk = 0; chunk * kChunk < values.size(); ++chunk) {
+    const size_t from = only_new ? impl_->facets[f].loaded : 0;
+    if (only_new && from == values.size()) continue;
+    for (auto chunk = static_cast<uint32_t>(from / kChunk); chunk * kChunk < values.size(); ++chunk) {
       std::string joined;
       for (size_t i = chunk * kChunk; i < std::min<size_t>(values.size(), (chunk + 1) * kChunk); ++i) {
         if (i > chunk * kChunk) joined.push_back('\x1f');

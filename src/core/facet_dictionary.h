@@ -77,8 +77,12 @@ class FacetDictionary {
   // Ids given so far for facet number `facet`.
   size_t size(size_t facet) const;
 
-  // Writes every facet's entry into `db`'s metadata.
-  void store(Xapian::WritableDatabase& db) const;
+  // Writes the dictionary into `db`'s metadata: all of it, or with
+  // `only_new` just what changed since load() (the entries holding new ids,
+  // and the ranks), for a `db` that holds what was loaded. An update that
+  // adds no value then writes nothing (a no-op run of `resdex index` on
+  // the ACL abstracts rewrote 133 entries otherwise).
+  void store(Xapian::WritableDatabase& db, bool only_new = false) const;
 
   // The slot value for `values`, new ids given as needed (thread-safe).
   std::string encode(const FacetValues& values);

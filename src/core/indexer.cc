@@ -190,7 +190,7 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
     }
     for (size_t i = 0; i < dbs.size(); ++i) {
       spelling[i].apply(dbs[i]);
-      facets.store(dbs[i]);
+      facets.store(dbs[i], /*only_new=*/true);
       dbs[i].set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
       if (synonyms && dbs[i].get_metadata(schema::kSynonymsKey) != *synonyms) {
         dbs[i].set_metadata(schema::kSynonymsKey, *synonyms);
