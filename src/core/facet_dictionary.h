@@ -81,7 +81,7 @@ class FacetDictionary {
   // `only_new` just what changed since load() (the entries holding new ids,
   // and the ranks), for a `db` that holds what was loaded. An update that
   // adds no value then writes nothing (a no-op run of `resdex index` on
-  // the ACL abstracts rewrote 133 entries otherwise).
+  // the ACL abstracts rewrote all 141 entries otherwise).
   void store(Xapian::WritableDatabase& db, bool only_new = false) const;
 
   // The slot value for `values`, new ids given as needed (thread-safe).
