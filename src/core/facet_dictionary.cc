@@ -75,18 +75,6 @@ std::vector<uint32_t> read_ranks(const Xapian::Database& db, size_t facet) {
   return ranks;
 }
 
-// The values of a kValuesPrefix entry.
-std::vector<std::string_view> split_values(std::string_view stored) {
-  std::vector<std::string_view> out;
-  if (stored.empty()) return out;
-  while (true) {
-    const size_t sep = stored.find('\x1f');
-    out.push_back(stored.substr(0, sep));
-    if (sep == std::string_view::npos) return out;
-    stored.remove_prefix(sep + 1);
-  }
-}
-
 }  // namespace
 
 FacetDictionary FacetDictionary::load(const Xapian::Database& db) {
@@ -96,7 +84,7 @@ FacetDictionary FacetDictionary::load(const Xapian::Database& db) {
     Impl::Facet& facet = d.impl_->facets[f];
     for (uint32_t chunk = 0; chunk * kChunk < n; ++chunk) {
       const std::string& stored = facet.added.emplace_back(db.get_metadata(values_key(f, chunk)));
-      for (std::string_view v : split_values(stored))
+      for (std::string_view v : schema::split_list(stored))
         if (facet.values.size() < n) facet.values.push_back(v);
     }
     // Entries missing (a damaged index): ids past them have no value.
@@ -226,7 +214,7 @@ std::string_view FacetLookup::value(size_t facet, uint32_t id) {
   if (!chunk) {
     chunk = std::make_unique<Chunk>();
     chunk->stored = db_.get_metadata(values_key(facet, id / FacetDictionary::kChunk));
-    chunk->values = split_values(chunk->stored);
+    chunk->values = schema::split_list(chunk->stored);
   }
   const uint32_t i = id % FacetDictionary::kChunk;
   return i < chunk->values.size() ? chunk->values[i] : std::string_view();

@@ -155,17 +155,20 @@ std::string encode_list(const std::vector<std::string>& values) {
   return out;
 }
 
-std::vector<std::string> decode_list(std::string_view encoded) {
-  std::vector<std::string> out;
+std::vector<std::string_view> split_list(std::string_view encoded) {
+  std::vector<std::string_view> out;
   if (encoded.empty()) return out;
-  size_t start = 0;
   while (true) {
-    size_t sep = encoded.find('\x1f', start);
-    out.emplace_back(encoded.substr(start, sep - start));
-    if (sep == std::string_view::npos) break;
-    start = sep + 1;
+    const size_t sep = encoded.find('\x1f');
+    out.push_back(encoded.substr(0, sep));
+    if (sep == std::string_view::npos) return out;
+    encoded.remove_prefix(sep + 1);
   }
-  return out;
+}
+
+std::vector<std::string> decode_list(std::string_view encoded) {
+  const std::vector<std::string_view> values = split_list(encoded);
+  return std::vector<std::string>(values.begin(), values.end());
 }
 
 }  // namespace resdex::schema

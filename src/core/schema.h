@@ -168,6 +168,8 @@ std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view 
 // which never occurs in a value: encode_list drops control characters).
 std::string encode_list(const std::vector<std::string>& values);
 std::vector<std::string> decode_list(std::string_view encoded);
+// The values of an encode_list() result as views into `encoded`.
+std::vector<std::string_view> split_list(std::string_view encoded);
 
 }  // namespace schema
 }  // namespace resdex
