@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -91,16 +90,9 @@ class IdTally {
       for (size_t f = 0; f < kFacetCount; ++f) counts_[f].resize(names->size(f));
   }
 
-  void add(std::string_view encoded) {
-    const FacetIds ids = decode_facet_ids(encoded);
-    for (size_t f = 0; f < kFacetCount; ++f)
-      for (uint32_t id : ids[f]) {
-        if (id >= counts_[f].size()) counts_[f].resize(id + 1);
-        ++counts_[f][id];
-      }
-  }
-  // Counts of a whole slot value (a built-in spy's), `n` documents.
-  void add(std::string_view encoded, size_t n) {
+  // Counts the ids of a slot value for `n` documents (more than one: a
+  // built-in spy's count of the whole value).
+  void add(std::string_view encoded, size_t n = 1) {
     const FacetIds ids = decode_facet_ids(encoded);
     for (size_t f = 0; f < kFacetCount; ++f)
       for (uint32_t id : ids[f]) {
@@ -240,13 +232,13 @@ void FacetCounter::attach(Xapian::Enquire& enquire) {
       enquire.add_matchspy(m.combined.get());
       return;
     }
-    std::vector<Tally*> tallies;
-    for (Tally& t : m.tallies) tallies.push_back(&t);
     m.local = std::make_unique<LocalSpy>(m.db);
     if (m.names) {
       m.ids = IdTally(m.names.get());
       m.local->add_slot(schema::kSlotFacets, {}, &m.ids);
     } else {
+      std::vector<Tally*> tallies;
+      for (Tally& t : m.tallies) tallies.push_back(&t);
       m.local->add_slot(schema::kSlotFacets, std::move(tallies));
     }
     enquire.add_matchspy(m.local.get());
