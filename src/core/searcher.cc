@@ -861,6 +861,7 @@ struct Searcher::Impl {
       enquire.set_weighting_scheme(Xapian::BM25Weight(ranking.k1, 0, 1, ranking.b, 0.5));
     if (ranking.feedback_docs > 0 && !given && !blank(opt.query)) query = expand(enquire, query);
     enquire.set_query(query);
+    if (counting) counting->request.set_value({query.serialise(), stub, db.get_revision(), opt});
 
     // The page first: Xapian stops once no other match can enter it. Not
     // on an index of several shards: there Xapian 1.4.22's bound on the
@@ -869,7 +870,6 @@ struct Searcher::Impl {
     // ACL title queries at --limit 100 on 2 shards; e2e test "a sharded
     // index gives the same pages as one database"). Looking at every
     // match avoids it.
-    if (counting) counting->request.set_value({query.serialise(), stub, db.get_revision(), opt});
     const Xapian::doccount check_at_least = db.size() > 1 ? db.get_doccount() : 0;
     Xapian::MSet mset;
     const Page page = ranked_page(enquire, opt.offset, opt.limit, check_at_least, &mset);
