@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,38 @@ TEST_CASE("document_builder: stored data compressed with a trained dictionary re
   bare.path = "p.jsonl";
   CHECK(encode_data(bare).find("department") == std::string::npos);
   check_same(codec.decode(codec.encode(bare)), bare);
+}
+
+TEST_CASE("document_builder: a codec tells records of its own dictionary from those of another") {
+  std::vector<Document> sample, other_sample;
+  for (int i = 0; i < 300; ++i) {
+    sample.push_back(varied(i));
+    other_sample.push_back(varied(5000 + i));
+  }
+  const std::string dictionary = DataCodec::make_dictionary(sample);
+  const std::string other = DataCodec::make_dictionary(other_sample);
+  REQUIRE(dictionary != other);
+  const Document doc = varied(1000);
+  const std::string data = DataCodec(dictionary).encode(doc);
+  CHECK(DataCodec(dictionary).reads(data));
+  CHECK_FALSE(DataCodec(other).reads(data));
+  CHECK_THROWS_AS(DataCodec(other).decode(data), Error);
+  CHECK_FALSE(DataCodec().reads(data));
+  // Plain JSON, and what no dictionary could help with, are every codec's
+  // to read or refuse.
+  CHECK(DataCodec(other).reads(encode_data(doc)));
+  CHECK(DataCodec(other).reads(""));
+  CHECK(DataCodec(other).reads(std::string("\x02") + "ab"));  // shorter than a header
+
+  // A dictionary held by its owner, not copied: the codec keeps it alive.
+  std::unique_ptr<DataCodec> held;
+  {
+    auto owner = std::make_shared<std::string>(dictionary);
+    held = std::make_unique<DataCodec>(std::string_view(*owner), owner);
+  }
+  CHECK(held->reads(data));
+  check_same(held->decode(data), doc);
+  check_same(held->decode(held->encode(varied(7))), varied(7));
 }
 
 TEST_CASE("document_builder: a corpus too small to train on gets a dictionary of its JSON") {

@@ -1164,6 +1164,34 @@ std::set<char> data_formats(const std::string& dir) {
   return formats;
 }
 
+TEST_CASE("indexer: the generation holds the records' dictionary as a file too, and an update restores it") {
+  for (unsigned shards : {1u, 2u}) {
+    CAPTURE(shards);
+    JsonlFixture f;
+    f.options.shards = shards;
+    REQUIRE(f.run().added == 4);
+    const std::string file = IndexLocation(f.options.index_dir).current() + "/" + schema::kDataDictionaryFile;
+    const std::string dictionary = Xapian::Database(f.options.index_dir).get_metadata(schema::kDataDictionaryKey);
+    REQUIRE_FALSE(dictionary.empty());
+    auto file_bytes = [&] {
+      std::ifstream in(file, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    CHECK(file_bytes() == dictionary);
+    // As a generation written before the file existed: the next run, even
+    // one with nothing to do, writes it.
+    std::filesystem::remove(file);
+    IndexReport r = f.run();
+    CHECK(r.added + r.updated + r.removed == 0);
+    CHECK(file_bytes() == dictionary);
+    // One that does not hold the dictionary is replaced.
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << "stale";
+    f.run();
+    CHECK(file_bytes() == dictionary);
+    CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
+  }
+}
+
 TEST_CASE("indexer: an index whose stored data an older resdex deflated is updated and rebuilt, all readable") {
   JsonlFixture f;
   REQUIRE(f.run().added == 4);

@@ -3,12 +3,17 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "core/document_builder.h"
 #include "core/error.h"
 #include "core/file_system.h"
+#include "core/index_location.h"
 #include "core/indexer.h"
+#include "core/schema.h"
 #include "core/text_normalizer.h"
 #include "test_support.h"
 
@@ -783,13 +788,20 @@ TEST_CASE("searcher: similar of an unknown id throws kNotFound") {
   }
 }
 
-TEST_CASE("searcher: refresh makes an open searcher see a later commit") {
-  TempDir tmp;
+// The fixture corpus `fs` indexed in `tmp`: an index of its own, for a
+// test that changes it.
+IndexOptions own_index(const TempDir& tmp, const MemoryFileSystem& fs) {
   IndexOptions io;
   io.corpus_paths = {"corpus"};
   io.index_dir = tmp.sub("index");
-  MemoryFileSystem fs = fixture_corpus();
   update_index(io, fs);
+  return io;
+}
+
+TEST_CASE("searcher: refresh makes an open searcher see a later commit") {
+  TempDir tmp;
+  MemoryFileSystem fs = fixture_corpus();
+  const IndexOptions io = own_index(tmp, fs);
   Searcher s(io.index_dir);
   SearchOptions o;
   o.query = "zebrafish";
@@ -799,6 +811,42 @@ TEST_CASE("searcher: refresh makes an open searcher see a later commit") {
   s.refresh();
   CHECK(s.search(o).total == 1);
   CHECK(s.document_count() == 9);
+}
+
+TEST_CASE("searcher: records read the same whatever the generation's dictionary file holds") {
+  TempDir tmp;
+  const IndexOptions io = own_index(tmp, fixture_corpus());
+  const std::string file = IndexLocation(io.index_dir).current() + "/" + schema::kDataDictionaryFile;
+  REQUIRE(std::filesystem::exists(file));
+  auto read_all = [&] {
+    Searcher s(io.index_dir);
+    SearchOptions o;
+    o.limit = 100;
+    SearchResult r = s.search(o);
+    std::vector<std::string> titles;
+    for (const Hit& h : r.hits) titles.push_back(h.doc.id + ": " + h.doc.title);
+    return titles;
+  };
+  const std::vector<std::string> titles = read_all();
+  REQUIRE(titles.size() == 8);
+  CHECK(std::count(titles.begin(), titles.end(), "groups/mueller: Advanced Machine Learning and Applications") == 1);
+  // Another dictionary (a trained one, the kind a large corpus gets), junk,
+  // nothing: the records name their own, and the metadata has it.
+  std::vector<Document> other;
+  for (int i = 0; i < 300; ++i) {
+    Document d;
+    d.id = "x" + std::to_string(i);
+    d.title = "Another corpus " + std::to_string(i * 7919 % 1000);
+    d.text = "Words of a corpus the index never saw, number " + std::to_string(i * 104729 % 9973);
+    other.push_back(d);
+  }
+  for (const std::string& bytes : {DataCodec::make_dictionary(other), std::string("junk"),
+                                   std::string(4096, '\0')}) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    CHECK(read_all() == titles);
+  }
+  std::filesystem::remove(file);
+  CHECK(read_all() == titles);
 }
 
 TEST_CASE("searcher: a query longer than kMaxQueryBytes is refused with kUsage, one that long is read") {

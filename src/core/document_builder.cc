@@ -375,8 +375,16 @@ constexpr unsigned long long kMaxOneShot = 1 << 20;
 // Raw deflate with a 32 KB window, as the '\x01' data was written.
 constexpr int kWindowBits = -15;
 
-uint32_t dictionary_id(const std::string& dictionary) {
+uint32_t dictionary_id(std::string_view dictionary) {
   return static_cast<uint32_t>(XXH3_64bits(dictionary.data(), dictionary.size()));
+}
+
+// The id of the dictionary a compressed record names (after its format
+// byte; the caller checks there are kHeader bytes).
+uint32_t record_dictionary_id(std::string_view data) {
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(static_cast<unsigned char>(data[1 + i])) << (8 * i);
+  return id;
 }
 
 Error corrupt(const std::string& why) {
@@ -406,7 +414,7 @@ ZSTD_DCtx* decompressor() {
   return tls_contexts.d;
 }
 
-std::string inflate_data(std::string_view deflated, const std::string& dictionary) {
+std::string inflate_data(std::string_view deflated, std::string_view dictionary) {
   z_stream s{};
   if (inflateInit2(&s, kWindowBits) != Z_OK) throw std::bad_alloc();
   if (inflateSetDictionary(&s, reinterpret_cast<const Bytef*>(dictionary.data()),
@@ -448,7 +456,13 @@ struct DataCodec::Zstd {
 
 DataCodec::DataCodec() = default;
 
-DataCodec::DataCodec(std::string dictionary) : dictionary_(std::move(dictionary)) {
+DataCodec::DataCodec(std::string dictionary)
+    : DataCodec(std::make_shared<const std::string>(std::move(dictionary))) {}
+
+DataCodec::DataCodec(const std::shared_ptr<const std::string>& owned) : DataCodec(*owned, owned) {}
+
+DataCodec::DataCodec(std::string_view dictionary, std::shared_ptr<const void> owner)
+    : owner_(std::move(owner)), dictionary_(dictionary) {
   if (dictionary_.empty()) return;
   dictionary_id_ = dictionary_id(dictionary_);
   zstd_ = std::make_unique<Zstd>();
@@ -487,13 +501,16 @@ std::string DataCodec::encode(const Document& doc) const {
   return out;
 }
 
+bool DataCodec::reads(std::string_view data) const {
+  if (data.size() < kHeader || (data[0] != kZstd && data[0] != kDeflated)) return true;
+  return !dictionary_.empty() && record_dictionary_id(data) == dictionary_id_;
+}
+
 Document DataCodec::decode(std::string_view data) const {
   if (data.empty() || data[0] == '{') return decode_data(data);
   if (data[0] != kZstd && data[0] != kDeflated) throw corrupt("unknown format");
   if (data.size() < kHeader) throw corrupt("truncated");
-  uint32_t id = 0;
-  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(static_cast<unsigned char>(data[1 + i])) << (8 * i);
-  if (dictionary_.empty() || id != dictionary_id_)
+  if (dictionary_.empty() || record_dictionary_id(data) != dictionary_id_)
     throw corrupt("written with another data dictionary than the index has");
   if (data[0] == kDeflated) return decode_data(inflate_data(data.substr(kHeader), dictionary_));
 

@@ -46,16 +46,23 @@ class DataCodec {
   DataCodec();  // plain JSON
   // "" gives plain JSON.
   explicit DataCodec(std::string dictionary);
+  // With `dictionary` kept alive by `owner` (a mapped file, say) rather
+  // than copied.
+  DataCodec(std::string_view dictionary, std::shared_ptr<const void> owner);
   ~DataCodec();
   DataCodec(const DataCodec&) = delete;
   DataCodec& operator=(const DataCodec&) = delete;
 
-  const std::string& dictionary() const { return dictionary_; }
   // Throws Error(kCorrupt) if zstd refuses the dictionary.
   std::string encode(const Document& doc) const;
   // Throws Error(kCorrupt) on data this codec cannot read: not resdex's,
   // damaged, or compressed with another dictionary.
   Document decode(std::string_view data) const;
+  // False if `data` names a dictionary and it is not this codec's (or this
+  // codec has none): decode() would refuse it. Plain JSON and data of
+  // unknown formats give true (decode() reads or refuses them whatever
+  // the dictionary).
+  bool reads(std::string_view data) const;
 
   // A dictionary from the stored JSON of some documents (the first of a
   // build): trained by zstd (ZDICT_trainFromBuffer) when there are enough
@@ -65,7 +72,10 @@ class DataCodec {
  private:
   struct Zstd;  // the digested dictionaries
 
-  std::string dictionary_;
+  explicit DataCodec(const std::shared_ptr<const std::string>& owned);
+
+  std::shared_ptr<const void> owner_;  // keeps dictionary_'s bytes
+  std::string_view dictionary_;
   uint32_t dictionary_id_ = 0;
   std::unique_ptr<Zstd> zstd_;
 };

@@ -61,8 +61,10 @@ std::string IndexLocation::stub_text() const {
   return ss.str();
 }
 
-std::string IndexLocation::current() const {
-  std::string gen = generation_in_stub(stub_text());
+std::string IndexLocation::current() const { return generation_dir(stub_text()); }
+
+std::string IndexLocation::generation_dir(const std::string& text) const {
+  std::string gen = generation_in_stub(text);
   return gen.empty() ? "" : dir_ + "/" + gen;
 }
 

@@ -47,6 +47,11 @@ class IndexLocation {
   // Path of the current generation named by the stub, or "" if none.
   std::string current() const;
 
+  // Path of the generation named by `stub_text` (a stub's text, as
+  // open_reader gives it), or "" if it names none (a stub of remote
+  // shards, say).
+  std::string generation_dir(const std::string& stub_text) const;
+
   // The stub's text, or "" if there is none.
   std::string stub_text() const;
 

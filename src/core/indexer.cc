@@ -1,5 +1,8 @@
 #include "core/indexer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -20,6 +23,7 @@
 #include "core/error.h"
 #include "core/file_system.h"
 #include "core/index_location.h"
+#include "core/mapped_file.h"
 #include "core/schema.h"
 #include "core/synonyms.h"
 #include "core/text_normalizer.h"
@@ -130,6 +134,31 @@ class CorpusPass {
   std::unordered_set<std::string> unsure_sources_;
   std::vector<std::string> unreadable_;
 };
+
+// Writes the records' dictionary into its file in `generation`
+// (schema::kDataDictionaryFile), whole and renamed into place, so that a
+// search never maps part of one; nothing if the file already holds it,
+// and none for an index without a dictionary.
+void store_dictionary_file(const std::string& generation, const std::string& dictionary) {
+  if (dictionary.empty()) return;
+  const std::string path = generation + "/" + schema::kDataDictionaryFile;
+  if (auto held = MappedFile::open(path); held && held->bytes() == dictionary) return;
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, dictionary.data(), dictionary.size()) ==
+                           static_cast<ssize_t>(dictionary.size()) &&
+            ::fsync(fd) == 0;
+  int saved = errno;
+  if (fd >= 0) ::close(fd);
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    saved = errno;
+  }
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw Error(Error::Kind::kIo, "cannot write '" + path + "': " + std::strerror(saved));
+  }
+}
 
 // Brings an existing generation in line with the corpus: only changed
 // sources are parsed and written. Each shard takes its changes in one
@@ -535,6 +564,7 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     all.compact(path, 0, kBlockSize);
   }
   std::filesystem::remove_all(shard_dir);
+  store_dictionary_file(path, data_dictionary);
   report.documents = Xapian::Database(path).get_doccount();
 }
 
@@ -608,6 +638,8 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
 
   if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
     update_generation(current_dbs, options, fs, synonyms, report);
+    // A generation written before the file existed gets it here.
+    store_dictionary_file(current, current_dbs[0].get_metadata(schema::kDataDictionaryKey));
     for (auto& db : current_dbs) db.close();
     // What a killed rebuild left behind.
     location.remove_stale();

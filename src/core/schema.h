@@ -38,6 +38,15 @@ inline constexpr const char* kSynonymsKey = "resdex.synonyms";
 // every shard of a generation has the same. Absent: plain JSON.
 inline constexpr const char* kDataDictionaryKey = "resdex.data_dictionary";
 
+// A copy of the kDataDictionaryKey metadata in a file of its own, in the
+// generation directory (IndexLocation::generation_dir), which a search maps
+// (MappedFile) instead of reading the metadata: Xapian assembles the
+// 112 KB of the ACL Anthology's dictionary from ~30 B-tree items into a
+// string, ~0.15 ms of a ~4 ms search process. Only a cache: every
+// compressed record names its dictionary's id, and a search that finds no
+// file, or one whose id is not its records', reads the metadata.
+inline constexpr const char* kDataDictionaryFile = "data_dictionary.zst";
+
 // The synonyms file `resdex index` reads at the top of a corpus directory.
 inline constexpr const char* kSynonymsFile = "synonyms.txt";
 

@@ -19,6 +19,7 @@
 #include "core/facets.h"
 #include "core/field_query.h"
 #include "core/index_location.h"
+#include "core/mapped_file.h"
 #include "core/match_sample.h"
 #include "core/schema.h"
 #include "core/snippet.h"
@@ -349,8 +350,10 @@ struct Searcher::Impl {
   RankingOptions ranking;
   Synonyms synonyms;                  // as stored in the index
   // Reads the stored data of `db`; made on first use, as a search for ids
-  // only needs none.
+  // only needs none. With the dictionary of the generation's file while
+  // the records name it (codec_from_file), else with the metadata's.
   std::unique_ptr<DataCodec> codec;
+  bool codec_from_file = false;
   std::set<std::string> synonym_terms;  // terms the synonyms of a query added
 
   Impl(const std::string& dir, RankingOptions r, const SearcherOptions& options) : location(dir), ranking(r) {
@@ -415,8 +418,23 @@ struct Searcher::Impl {
   }
 
   Document decode(const Xapian::Document& doc) {
+    const std::string record = stored_record(doc);
+    if (!codec) {
+      // The generation's copy of the dictionary, mapped: cheaper than the
+      // metadata (schema::kDataDictionaryFile). `stub` names the generation
+      // `db` reads, so a rebuild switching meanwhile cannot mix them up.
+      const std::string generation = location.generation_dir(stub);
+      std::shared_ptr<const MappedFile> file;
+      if (!generation.empty()) file = MappedFile::open(generation + "/" + schema::kDataDictionaryFile);
+      if (file) codec = std::make_unique<DataCodec>(file->bytes(), file);
+      codec_from_file = file != nullptr;
+    }
+    if (codec_from_file && !codec->reads(record)) {
+      codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
+      codec_from_file = false;
+    }
     if (!codec) codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
-    return codec->decode(stored_record(doc));
+    return codec->decode(record);
   }
 
   // The synonyms stored in the index; none when they cannot be read (the
