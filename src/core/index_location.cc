@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,15 +25,24 @@ constexpr const char* kGenerationPrefix = "db-";
 
 // The generation named in a stub's text ("auto db-3" -> "db-3"); the stub
 // resdex writes has exactly one such line.
-std::string generation_in_stub(const std::string& text) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string type, path;
-    if (words >> type >> path && (type == "auto" || type == "glass") &&
-        path.rfind(kGenerationPrefix, 0) == 0)
-      return path;
+std::string generation_in_stub(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\f\v";
+  // The next word of `line`, taken off its front ("" at its end).
+  auto word = [&](std::string_view* line) {
+    const size_t begin = std::min(line->find_first_not_of(kSpace), line->size());
+    const size_t end = std::min(line->find_first_of(kSpace, begin), line->size());
+    const std::string_view w = line->substr(begin, end - begin);
+    line->remove_prefix(end);
+    return w;
+  };
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const std::string_view type = word(&line);
+    const std::string_view path = word(&line);
+    if ((type == "auto" || type == "glass") && path.substr(0, std::strlen(kGenerationPrefix)) == kGenerationPrefix)
+      return std::string(path);
   }
   return "";
 }
@@ -54,11 +64,21 @@ bool IndexLocation::exists() const {
 }
 
 std::string IndexLocation::stub_text() const {
-  std::ifstream in(stub_path(), std::ios::binary);
-  if (!in) return "";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // With read(2), not a stream: every search process reads the stub (twice
+  // when it counts on another thread), and a file stream and its locale
+  // cost more than the read.
+  std::string text;
+  const int fd = ::open(stub_path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 std::string IndexLocation::current() const { return generation_dir(stub_text()); }

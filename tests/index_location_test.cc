@@ -1,0 +1,42 @@
+#include "core/index_location.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+
+#include "test_support.h"
+
+namespace resdex {
+namespace {
+
+using test::TempDir;
+
+TEST_CASE("index_location: the generation a stub names") {
+  const IndexLocation loc("/idx");
+  CHECK(loc.generation_dir("auto db-3\n") == "/idx/db-3");
+  CHECK(loc.generation_dir("auto db-3") == "/idx/db-3");
+  CHECK(loc.generation_dir("  glass\tdb-12  \r\n") == "/idx/db-12");
+  CHECK(loc.generation_dir("\n\nremote 127.0.0.1:8100\nauto db-7\n") == "/idx/db-7");
+  // Not resdex's: another name, another type, nothing.
+  CHECK(loc.generation_dir("auto shard-0\nauto shard-1\n") == "");
+  CHECK(loc.generation_dir("remote db-3\n") == "");
+  CHECK(loc.generation_dir("auto\n") == "");
+  CHECK(loc.generation_dir("") == "");
+}
+
+TEST_CASE("index_location: the stub's text, whole, and none without a stub") {
+  TempDir tmp;
+  const IndexLocation loc(tmp.path());
+  CHECK(loc.stub_text() == "");
+  CHECK(loc.current() == "");
+  std::string long_stub;
+  for (int i = 0; i < 500; ++i) long_stub += "remote host" + std::to_string(i) + ":8100\n";
+  long_stub += "auto db-2\n";  // past the first read's 4 KB
+  std::ofstream(loc.stub_path(), std::ios::binary) << long_stub;
+  CHECK(loc.stub_text() == long_stub);
+  CHECK(loc.current() == tmp.path() + "/db-2");
+}
+
+}  // namespace
+}  // namespace resdex
