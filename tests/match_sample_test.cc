@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "core/facets.h"
 
@@ -41,6 +43,64 @@ TEST_CASE("match_sample: the sample keeps about 1 in k documents, evenly along t
 TEST_CASE("match_sample: k of 1 or less keeps every document") {
   for (double k : {0.0, 0.5, 1.0})
     for (Xapian::docid d : {1u, 2u, 77u, 4000000000u}) CHECK(in_sample(d, sample_threshold(k)));
+}
+
+// The docids `q` matches in `db`, ascending.
+std::vector<Xapian::docid> matches(const Xapian::Database& db, const Xapian::Query& q) {
+  Xapian::Enquire enquire(db);
+  enquire.set_query(q);
+  enquire.set_weighting_scheme(Xapian::BoolWeight());
+  const Xapian::MSet mset = enquire.get_mset(0, db.get_doccount());
+  std::vector<Xapian::docid> out(mset.begin(), mset.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("match_sample: sample_matches matches what the filter on top does, phrases under an OR included") {
+  // 600 documents of words from a small vocabulary, with positions, so
+  // that phrases match some and miss others that have their words.
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  const char* const words[] = {"low", "resource", "language", "model", "parsing", "speech"};
+  uint32_t state = 7;
+  for (int d = 0; d < 600; ++d) {
+    Xapian::Document doc;
+    for (Xapian::termpos pos = 1; pos <= 12; ++pos) {
+      state = state * 1664525u + 1013904223u;
+      doc.add_posting(words[(state >> 16) % 6], pos);
+    }
+    db.add_document(doc);
+  }
+  auto phrase = [](std::initializer_list<const char*> ws, Xapian::Query::op op = Xapian::Query::OP_PHRASE) {
+    std::vector<std::string> terms(ws.begin(), ws.end());
+    return Xapian::Query(op, terms.begin(), terms.end(), static_cast<Xapian::termcount>(terms.size()));
+  };
+  using Q = Xapian::Query;
+  const Q low_resource = phrase({"low", "resource"});
+  const std::vector<Q> queries = {
+      Q("language"),
+      low_resource,
+      Q(Q::OP_OR, low_resource, Q("language")),
+      Q(Q::OP_OR, Q(Q::OP_OR, low_resource, phrase({"speech", "model"})), Q("parsing")),
+      Q(Q::OP_AND, Q("model"), Q(Q::OP_OR, low_resource, Q("speech"))),
+      Q(Q::OP_AND_NOT, Q(Q::OP_OR, low_resource, Q("speech")), Q("parsing")),
+      Q(Q::OP_AND_NOT, Q("speech"), low_resource),
+      Q(Q::OP_AND_MAYBE, Q(Q::OP_OR, low_resource, Q("model")), Q("speech")),
+      Q(Q::OP_FILTER, Q(Q::OP_OR, phrase({"language", "model"}, Q::OP_NEAR), Q("low")), Q("parsing")),
+      Q(Q::OP_XOR, low_resource, Q("model")),
+  };
+  for (double k : {1.0, 2.0, 5.0, 40.0}) {
+    const uint32_t t = sample_threshold(k);
+    for (const Q& q : queries) {
+      CAPTURE(k);
+      CAPTURE(q.get_description());
+      const std::vector<Xapian::docid> expected = matches(db, Q(Q::OP_FILTER, q, sample_query(t)));
+      CHECK(matches(db, sample_matches(q, t)) == expected);
+      if (k == 2.0) CHECK_FALSE(expected.empty());
+    }
+  }
+  // The filter is on each branch of an OR with a phrase, not on top.
+  CHECK(sample_matches(Q(Q::OP_OR, low_resource, Q("language")), sample_threshold(5)).get_type() == Q::OP_OR);
+  CHECK(sample_matches(Q(Q::OP_OR, Q("low"), Q("language")), sample_threshold(5)).get_type() == Q::OP_FILTER);
 }
 
 TEST_CASE("match_sample: estimates are rounded to two significant digits") {

@@ -672,7 +672,7 @@ struct Searcher::Impl {
         estimate > kExactCountLimit && upper > kExactCountLimit) {
       const uint32_t threshold = sample_threshold(estimate / kCountSample);
       const double scale = std::ldexp(1.0, 32) / threshold;
-      const Xapian::Query sampled(Xapian::Query::OP_FILTER, query, sample_query(threshold));
+      const Xapian::Query sampled = sample_matches(query, threshold);
       const Xapian::doccount in_sample =
           count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper, names);
       if (in_sample >= kCountSample / 4) {
