@@ -38,6 +38,8 @@ void AsideTask::claim_and_run(bool aside) {
   } catch (...) {
     error_ = std::current_exception();
   }
+  done_.store(true, std::memory_order_release);
+  done_.notify_one();
 }
 
 void AsideTask::finish() {
@@ -46,8 +48,7 @@ void AsideTask::finish() {
     // The thread has the work (or is ending): it may now take this core,
     // which waits for it, if its own is busy.
     pthread_setaffinity_np(thread_, sizeof allowed_, &allowed_);
-    pthread_join(thread_, nullptr);
-    started_ = false;
+    done_.wait(false, std::memory_order_acquire);
   }
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
