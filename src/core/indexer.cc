@@ -36,24 +36,40 @@ struct Indexed {
   Xapian::docid docid;  // within its shard
   size_t shard;
   std::string hash;
-  std::string source;
+  const std::string* source;  // in IndexState::sources
 };
 
-// id -> what the index holds for it, read from the value streams (no
-// document is loaded). Adds to *state the documents of `db`, shard `shard`.
-void read_state(const Xapian::Database& db, size_t shard,
-                std::unordered_map<std::string, Indexed>* state) {
-  std::unordered_map<Xapian::docid, std::string> hashes, sources;
-  for (auto v = db.valuestream_begin(schema::kSlotHash); v != db.valuestream_end(schema::kSlotHash); ++v)
-    hashes.emplace(v.get_docid(), *v);
-  for (auto v = db.valuestream_begin(schema::kSlotSource); v != db.valuestream_end(schema::kSlotSource); ++v)
-    sources.emplace(v.get_docid(), *v);
-  for (auto v = db.valuestream_begin(schema::kSlotId); v != db.valuestream_end(schema::kSlotId); ++v)
-    state->emplace(*v, Indexed{v.get_docid(), shard, hashes[v.get_docid()], sources[v.get_docid()]});
+// What the index holds: id -> its document.
+struct IndexState {
+  std::unordered_map<std::string, Indexed> docs;
+  // The source files, each once: a JSONL file's path is every one of its
+  // documents' source. A set's elements stay where they are.
+  std::unordered_set<std::string> sources;
+};
+
+// Adds to *state the documents of `db`, shard `shard`, read from the value
+// streams (no document is loaded). The three streams hold the same
+// documents in docid order, so they are read side by side.
+void read_state(const Xapian::Database& db, size_t shard, IndexState* state) {
+  state->docs.reserve(state->docs.size() + db.get_doccount());
+  // The value of `slot` for `did` from its stream `it`, moved forward.
+  auto value_at = [&](Xapian::ValueIterator& it, Xapian::valueno slot, Xapian::docid did) {
+    if (it != db.valuestream_end(slot) && it.get_docid() < did) it.skip_to(did);
+    return it != db.valuestream_end(slot) && it.get_docid() == did ? *it : std::string();
+  };
+  Xapian::ValueIterator hash = db.valuestream_begin(schema::kSlotHash);
+  Xapian::ValueIterator source = db.valuestream_begin(schema::kSlotSource);
+  const std::string* last_source = nullptr;
+  for (auto v = db.valuestream_begin(schema::kSlotId); v != db.valuestream_end(schema::kSlotId); ++v) {
+    const Xapian::docid did = v.get_docid();
+    std::string path = value_at(source, schema::kSlotSource, did);
+    if (!last_source || *last_source != path) last_source = &*state->sources.insert(std::move(path)).first;
+    state->docs.emplace(*v, Indexed{did, shard, value_at(hash, schema::kSlotHash, did), last_source});
+  }
 }
 
-std::unordered_map<std::string, Indexed> read_state(const Xapian::Database& db) {
-  std::unordered_map<std::string, Indexed> state;
+IndexState read_state(const Xapian::Database& db) {
+  IndexState state;
   read_state(db, 0, &state);
   return state;
 }
@@ -95,10 +111,10 @@ class CorpusPass {
     reader_.scan(
         options.corpus_paths,
         [&](SourceEntry&& entry) {
-          auto [it, fresh] = seen_.emplace(entry.id, entry.path);
+          auto [it, fresh] = seen_.emplace(entry.id, path_number(entry.path));
           if (!fresh) {
             report_.failed.push_back({entry.path, entry.line,
-                                      "duplicate id '" + entry.id + "' (also in " + it->second + ")"});
+                                      "duplicate id '" + entry.id + "' (also in " + paths_[it->second] + ")"});
             return;
           }
           each(std::move(entry));
@@ -107,7 +123,7 @@ class CorpusPass {
           if (id.empty()) {
             unsure_sources_.insert(err.path);
           } else {
-            seen_.emplace(id, err.path);
+            seen_.emplace(id, path_number(err.path));
             unreadable_.push_back(id);
           }
           report_.failed.push_back(std::move(err));
@@ -127,10 +143,21 @@ class CorpusPass {
 
   bool seen(const std::string& id) const { return seen_.count(id) != 0; }
 
+  // Room for the ids of `documents` sources (those of the index, say).
+  void expect(size_t documents) { seen_.reserve(documents); }
+
  private:
+  // The number of `path` in paths_. Sources come file by file, so the
+  // last one is the one asked for nearly always.
+  uint32_t path_number(const std::string& path) {
+    if (paths_.empty() || paths_.back() != path) paths_.push_back(path);
+    return static_cast<uint32_t>(paths_.size() - 1);
+  }
+
   CorpusReader reader_;
   IndexReport& report_;
-  std::unordered_map<std::string, std::string> seen_;  // id -> path of its source
+  std::unordered_map<std::string, uint32_t> seen_;  // id -> its source, in paths_
+  std::vector<std::string> paths_;
   std::unordered_set<std::string> unsure_sources_;
   std::vector<std::string> unreadable_;
 };
@@ -170,9 +197,10 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
                        const FileSystem& fs, const std::optional<std::string>& synonyms,
                        IndexReport& report) {
   TextNormalizer norm;
-  std::unordered_map<std::string, Indexed> state;
+  IndexState state;
   for (size_t i = 0; i < dbs.size(); ++i) read_state(dbs[i], i, &state);
   CorpusPass pass(fs, norm, report);
+  pass.expect(state.docs.size());
   // Every shard of a generation has the dictionaries of the first.
   FacetDictionary facets = FacetDictionary::load(dbs[0]);
   DocumentBuilder builder(norm, dbs[0].get_metadata(schema::kDataDictionaryKey), &facets);
@@ -185,8 +213,8 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
       ++begun;
     }
     pass.run(options, [&](SourceEntry&& entry) {
-      auto old = state.find(entry.id);
-      if (old != state.end() && old->second.hash == entry.hash) {
+      auto old = state.docs.find(entry.id);
+      if (old != state.docs.end() && old->second.hash == entry.hash) {
         ++report.unchanged;
         return;
       }
@@ -197,7 +225,7 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
         return;
       }
       Xapian::Document xdoc = builder.build(doc);
-      if (old == state.end()) {
+      if (old == state.docs.end()) {
         size_t shard = shard_of(doc.id, dbs.size());
         spelling[shard].add(xdoc);
         dbs[shard].add_document(xdoc);
@@ -210,8 +238,8 @@ void update_generation(std::vector<Xapian::WritableDatabase>& dbs, const IndexOp
         ++report.updated;
       }
     });
-    for (const auto& [id, indexed] : state) {
-      if (!pass.gone(id, indexed.source)) continue;
+    for (const auto& [id, indexed] : state.docs) {
+      if (!pass.gone(id, *indexed.source)) continue;
       auto& db = dbs[indexed.shard];
       spelling[indexed.shard].remove(db.get_document(indexed.docid));
       db.delete_document(indexed.docid);
@@ -364,8 +392,9 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
     DataCodec old_codec(previous.get_metadata(schema::kDataDictionaryKey));
     const bool old_ids = FacetDictionary::holds_ids(previous);
     const FacetDictionary old_facets = FacetDictionary::load(previous);
-    for (const auto& [id, indexed] : read_state(previous))
-      if (!pass.gone(id, indexed.source) && !pass.seen(id)) ids.push_back(id);
+    const IndexState state = read_state(previous);
+    for (const auto& [id, indexed] : state.docs)
+      if (!pass.gone(id, *indexed.source) && !pass.seen(id)) ids.push_back(id);
     for (const std::string& id : ids) {
       Xapian::PostingIterator p = previous.postlist_begin(schema::kPrefixId + id);
       if (p == previous.postlist_end(schema::kPrefixId + id)) continue;
