@@ -147,19 +147,23 @@ std::vector<std::string> IndexLocation::shards(const std::string& generation) co
   return out;
 }
 
-void IndexLocation::write_stub(const std::string& text) const {
-  std::string tmp = stub_path() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+void replace_file(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(Error::Kind::kIo, "cannot write '" + tmp + "': " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+  bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
             ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), stub_path().c_str()) != 0) {
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     if (ok) saved = errno;
     ::unlink(tmp.c_str());
-    throw Error(Error::Kind::kIo, "cannot update '" + stub_path() + "': " + std::strerror(saved));
+    throw Error(Error::Kind::kIo, "cannot update '" + path + "': " + std::strerror(saved));
   }
+}
+
+void IndexLocation::write_stub(const std::string& text) const {
+  replace_file(stub_path(), text);
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <xapian.h>
@@ -33,6 +34,14 @@ class WriterLock {
   explicit WriterLock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
+
+// Replaces the file at `path` with `bytes`, whole: they are written to
+// `path` + ".tmp", synced and renamed over it, so that a reader finds the
+// old file or the new one, never part of one (the temporary file is
+// removed on failure). Throws Error(kIo): "cannot write" naming the
+// temporary file when it cannot be created, "cannot update" naming `path`
+// when it cannot be written or renamed.
+void replace_file(const std::string& path, std::string_view bytes);
 
 class IndexLocation {
  public:

@@ -1,8 +1,5 @@
 #include "core/indexer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -163,28 +160,14 @@ class CorpusPass {
 };
 
 // Writes the records' dictionary into its file in `generation`
-// (schema::kDataDictionaryFile), whole and renamed into place, so that a
-// search never maps part of one; nothing if the file already holds it,
-// and none for an index without a dictionary.
+// (schema::kDataDictionaryFile), whole (replace_file), so that a search
+// never maps part of one; nothing if the file already holds it, and none
+// for an index without a dictionary.
 void store_dictionary_file(const std::string& generation, const std::string& dictionary) {
   if (dictionary.empty()) return;
   const std::string path = generation + "/" + schema::kDataDictionaryFile;
   if (auto held = MappedFile::open(path); held && held->bytes() == dictionary) return;
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && ::write(fd, dictionary.data(), dictionary.size()) ==
-                           static_cast<ssize_t>(dictionary.size()) &&
-            ::fsync(fd) == 0;
-  int saved = errno;
-  if (fd >= 0) ::close(fd);
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    saved = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    throw Error(Error::Kind::kIo, "cannot write '" + path + "': " + std::strerror(saved));
-  }
+  replace_file(path, dictionary);
 }
 
 // Brings an existing generation in line with the corpus: only changed

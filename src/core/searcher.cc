@@ -429,11 +429,12 @@ struct Searcher::Impl {
       if (file) codec = std::make_unique<DataCodec>(file->bytes(), file);
       codec_from_file = file != nullptr;
     }
-    if (codec_from_file && !codec->reads(record)) {
+    // No file, or one whose dictionary the records do not name: the
+    // metadata's.
+    if (!codec || (codec_from_file && !codec->reads(record))) {
       codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
       codec_from_file = false;
     }
-    if (!codec) codec = std::make_unique<DataCodec>(db.get_metadata(schema::kDataDictionaryKey));
     return codec->decode(record);
   }
 
