@@ -1,11 +1,14 @@
 #include "core/front_matter.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include <md4c.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/error.h"
 #include "core/schema.h"
 #include "core/text_normalizer.h"
 
@@ -120,9 +123,31 @@ int md_text(MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* user) {
   return 0;
 }
 
+// md4c's parser, loaded with the first Markdown document rather than at
+// start-up: a library linked to the program is loaded by every resdex
+// process, which cost a one-query search ~0.035 ms (docs/performance.md),
+// and only an index run over Markdown parses Markdown. The library is
+// Debian's libmd4c0, whose soname carries md4c's ABI version.
+using MdParse = int (*)(const MD_CHAR*, MD_SIZE, const MD_PARSER*, void*);
+
+MdParse load_md_parse() {
+  constexpr const char* kLibrary = "libmd4c.so.0";
+  void* lib = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* why = ::dlerror();
+    throw Error(Error::Kind::kIo, std::string("cannot load the Markdown library ") + kLibrary + " (" +
+                                      (why ? why : "unknown reason") + "): install the package libmd4c0");
+  }
+  void* fn = ::dlsym(lib, "md_parse");
+  if (!fn) throw Error(Error::Kind::kIo, std::string(kLibrary) + " has no md_parse: install the package libmd4c0");
+  return reinterpret_cast<MdParse>(fn);
+}
+
 }  // namespace
 
 std::string markdown_to_text(std::string_view markdown) {
+  // Loaded once (a failure is tried again on the next document).
+  static const MdParse md_parse = load_md_parse();
   MD_PARSER parser{};
   parser.flags = MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH;
   parser.enter_block = md_enter_block;

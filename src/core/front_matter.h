@@ -24,7 +24,8 @@ bool parse_markdown_document(std::string_view contents, const TextNormalizer& no
 
 // The text of a Markdown body without its markup: paragraphs, headings and
 // list items separated by blank lines, soft breaks as spaces, link text
-// kept and link targets dropped, raw HTML kept as text.
+// kept and link targets dropped, raw HTML kept as text. Throws
+// Error(kIo) if the Markdown library (md4c) cannot be loaded.
 std::string markdown_to_text(std::string_view markdown);
 
 }  // namespace resdex
