@@ -24,6 +24,7 @@
 
 #include "core/document_builder.h"
 #include "core/error.h"
+#include "core/facet_column.h"
 #include "core/file_system.h"
 #include "core/index_location.h"
 #include "core/schema.h"
@@ -1188,6 +1189,42 @@ TEST_CASE("indexer: the generation holds the records' dictionary as a file too, 
     std::ofstream(file, std::ios::binary | std::ios::trunc) << "stale";
     f.run();
     CHECK(file_bytes() == dictionary);
+    CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
+  }
+}
+
+TEST_CASE("indexer: a generation of one database holds its current facet column after every run; one of shards none") {
+  for (unsigned shards : {1u, 2u}) {
+    CAPTURE(shards);
+    JsonlFixture f;
+    f.options.shards = shards;
+    REQUIRE(f.run().added == 4);
+    const std::string file = IndexLocation(f.options.index_dir).current() + "/" + schema::kFacetColumnFile;
+    auto current = [&] { return FacetColumn::open(file, Xapian::Database(f.options.index_dir)) != nullptr; };
+    if (shards == 2) {
+      CHECK_FALSE(std::filesystem::exists(file));
+      continue;
+    }
+    CHECK(current());
+    // An edit commits: the column is written again for the new state.
+    f.lines[0] = rec("a1", "Edited", "Edited text.", {"Weierstrass Institute"}, 2024);
+    f.write();
+    REQUIRE(f.run().updated == 1);
+    CHECK(current());
+    Xapian::Database db(f.options.index_dir);
+    auto column = FacetColumn::open(file, db);
+    REQUIRE(column);
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it)
+      CHECK(column->value(*it) == db.get_document(*it).get_value(schema::kSlotFacets));
+    // As a generation written before the file existed: a run with nothing
+    // to do writes it; a stale one is replaced.
+    std::filesystem::remove(file);
+    IndexReport r = f.run();
+    CHECK(r.added + r.updated + r.removed == 0);
+    CHECK(current());
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << "stale";
+    f.run();
+    CHECK(current());
     CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
   }
 }

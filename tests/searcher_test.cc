@@ -849,6 +849,54 @@ TEST_CASE("searcher: records read the same whatever the generation's dictionary 
   CHECK(read_all() == titles);
 }
 
+TEST_CASE("searcher: facet counts come from the generation's facet column when it is current, else from the slot") {
+  TempDir tmp;
+  MemoryFileSystem fs = fixture_corpus();
+  const IndexOptions io = own_index(tmp, fs);
+  const std::string file = IndexLocation(io.index_dir).current() + "/" + schema::kFacetColumnFile;
+  REQUIRE(std::filesystem::exists(file));
+  // The facets of every document, through a plain Searcher (counted on
+  // the search's own thread) and a prepared one (on a thread of its own).
+  auto facets = [&](bool prepare) {
+    Searcher s(io.index_dir, {}, SearcherOptions{.prepare_counting = prepare});
+    SearchOptions o;
+    std::vector<std::string> out;
+    for (const FacetCounts& f : s.search(o).facets)
+      for (const FacetCount& c : f.counts) out.push_back(f.name + "=" + c.value + ":" + std::to_string(c.count));
+    return out;
+  };
+  const std::vector<std::string> counted = facets(false);
+  CHECK(std::count(counted.begin(), counted.end(), "institution=FU Berlin:2") == 1);
+  CHECK(facets(true) == counted);
+  auto read_file = [&] {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string column = read_file();
+
+  // The same column with every value empty (its header kept, offsets all
+  // 0, no data): counts of nothing show the column is what is read.
+  std::string emptied = column.substr(0, 64);
+  for (size_t i = 20; i < 24; ++i) emptied[i] = '\0';
+  const auto last = static_cast<unsigned char>(column[16]) | static_cast<unsigned char>(column[17]) << 8;
+  emptied += std::string(4 * (last + 1), '\0');
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << emptied;
+  CHECK(facets(false).empty());
+  CHECK(facets(true).empty());
+
+  // No column, or one of another state of the database: the slot.
+  std::filesystem::remove(file);
+  CHECK(facets(false) == counted);
+  CHECK(facets(true) == counted);
+  fs.write("corpus/groups/new.md", Md{.name = "New Group", .title = "Fish", .institutions = "FU Berlin", .body = "Zebrafish."}.str());
+  REQUIRE(update_index(io, fs).added == 1);
+  REQUIRE(read_file() != column);  // the update wrote the column again
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << column;
+  std::vector<std::string> now = facets(false);
+  CHECK(std::count(now.begin(), now.end(), "institution=FU Berlin:3") == 1);
+  CHECK(facets(true) == now);
+}
+
 TEST_CASE("searcher: a query longer than kMaxQueryBytes is refused with kUsage, one that long is read") {
   SearchOptions o;
   o.query = std::string(kMaxQueryBytes + 1, 'a');

@@ -176,16 +176,21 @@ FacetValues FacetDictionary::values(std::string_view encoded) const {
 
 FacetIds decode_facet_ids(std::string_view encoded) {
   FacetIds out;
+  decode_facet_ids(encoded, &out);
+  return out;
+}
+
+void decode_facet_ids(std::string_view encoded, FacetIds* out) {
+  for (auto& ids : *out) ids.clear();
   for (size_t f = 0; f < kFacetCount && !encoded.empty(); ++f) {
     uint32_t n = 0;
     if (!get_varint(&encoded, &n)) break;
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t id = 0;
-      if (!get_varint(&encoded, &id)) return out;
-      out[f].push_back(id);
+      if (!get_varint(&encoded, &id)) return;
+      (*out)[f].push_back(id);
     }
   }
-  return out;
 }
 
 FacetValues facet_values(const Xapian::Document& doc, bool ids, const FacetDictionary& dictionary) {

@@ -124,6 +124,9 @@ class FacetLookup {
 // The ids of a slot value (FacetDictionary::encode). A damaged value gives
 // the ids read up to the damage.
 FacetIds decode_facet_ids(std::string_view encoded);
+// The same into *out, whose lists are cleared first and keep their
+// capacity: no allocation per value when counting many.
+void decode_facet_ids(std::string_view encoded, FacetIds* out);
 
 // The facet values of `doc`, whichever schema version wrote it: ids of
 // `dictionary` if `ids` (FacetDictionary::holds_ids of its database), the

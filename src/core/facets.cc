@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/facet_column.h"
 #include "core/facet_dictionary.h"
 
 namespace resdex {
@@ -93,9 +94,9 @@ class IdTally {
   // Counts the ids of a slot value for `n` documents (more than one: a
   // built-in spy's count of the whole value).
   void add(std::string_view encoded, size_t n = 1) {
-    const FacetIds ids = decode_facet_ids(encoded);
+    decode_facet_ids(encoded, &ids_);
     for (size_t f = 0; f < kFacetCount; ++f)
-      for (uint32_t id : ids[f]) {
+      for (uint32_t id : ids_[f]) {
         if (id >= counts_[f].size()) counts_[f].resize(id + 1);
         counts_[f][id] += n;
       }
@@ -132,6 +133,7 @@ class IdTally {
 
  private:
   std::array<std::vector<size_t>, kFacetCount> counts_;
+  FacetIds ids_;  // scratch: the ids of one value
 };
 
 // Counts the facets of the local matches. On a single database, Xapian
@@ -146,10 +148,13 @@ class LocalSpy : public Xapian::MatchSpy {
 
   // Counts slot `slot`: its whole value into tallies[0] or, with one tally
   // per facet, each facet's list (schema::decode_facets) into its tally;
-  // or, with `ids`, its facet ids into that.
-  void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies, IdTally* ids = nullptr) {
-    streams_.push_back({slot, own_streams_ ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
-                        std::move(tallies), ids});
+  // or, with `ids`, its facet ids into that. With `column` (the slot's
+  // FacetColumn, for a single database), the values are read from it.
+  void add_slot(Xapian::valueno slot, std::vector<Tally*> tallies, IdTally* ids = nullptr,
+                const FacetColumn* column = nullptr) {
+    const bool stream = own_streams_ && !column;
+    streams_.push_back({slot, stream ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
+                        std::move(tallies), ids, column});
   }
 
   void operator()(const Xapian::Document& doc, double) override {
@@ -159,6 +164,10 @@ class LocalSpy : public Xapian::MatchSpy {
     }
     const Xapian::docid did = doc.get_docid();
     for (Stream& s : streams_) {
+      if (s.column) {
+        s.count(s.column->value(did));
+        continue;
+      }
       if (did <= s.last) s.it = db_.valuestream_begin(s.slot);
       s.last = did;
       if (s.it == Xapian::ValueIterator()) continue;
@@ -177,6 +186,7 @@ class LocalSpy : public Xapian::MatchSpy {
     Xapian::docid last;  // the last match seen
     std::vector<Tally*> tallies;
     IdTally* ids;
+    const FacetColumn* column;
 
     void count(std::string_view value) {
       if (ids) {
@@ -201,6 +211,7 @@ class LocalSpy : public Xapian::MatchSpy {
 struct FacetCounter::Impl {
   Xapian::Database db;
   Mode mode;
+  std::shared_ptr<const FacetColumn> column;  // of kSlotFacets, if given
   // Schema version 8 on: the slot holds ids of the dictionary this reads.
   std::shared_ptr<FacetLookup> names;
   IdTally ids;
@@ -214,10 +225,12 @@ struct FacetCounter::Impl {
       std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>>(std::size(schema::kFacets));
 };
 
-FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names)
+FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names,
+                           std::shared_ptr<const FacetColumn> column)
     : impl_(std::make_unique<Impl>()) {
   impl_->db = db;
   impl_->mode = mode;
+  impl_->column = std::move(column);
   impl_->names = std::move(names);
   if (!impl_->names && FacetDictionary::holds_ids(db)) impl_->names = std::make_shared<FacetLookup>(db);
 }
@@ -235,11 +248,11 @@ void FacetCounter::attach(Xapian::Enquire& enquire) {
     m.local = std::make_unique<LocalSpy>(m.db);
     if (m.names) {
       m.ids = IdTally(m.names.get());
-      m.local->add_slot(schema::kSlotFacets, {}, &m.ids);
+      m.local->add_slot(schema::kSlotFacets, {}, &m.ids, m.column.get());
     } else {
       std::vector<Tally*> tallies;
       for (Tally& t : m.tallies) tallies.push_back(&t);
-      m.local->add_slot(schema::kSlotFacets, std::move(tallies));
+      m.local->add_slot(schema::kSlotFacets, std::move(tallies), nullptr, m.column.get());
     }
     enquire.add_matchspy(m.local.get());
     return;

@@ -10,7 +10,8 @@
 // count:
 //
 // - Local databases (the usual case): one MatchSpy reads the slot through
-//   a value stream of its own and counts each id in an array (each value of
+//   a value stream of its own, or from the database's FacetColumn when it
+//   has a current one, and counts each id in an array (each value of
 //   each list in a hash table, for the older slots). Xapian's
 //   ValueCountMatchSpy keeps a std::map of whole values, and the lists of
 //   affiliations are nearly all distinct, so that map and the splitting
@@ -39,6 +40,7 @@
 
 namespace resdex {
 
+class FacetColumn;
 class FacetLookup;
 
 class FacetCounter {
@@ -51,8 +53,10 @@ class FacetCounter {
   // Counts the facets of schema::kFacets on the matches of `db`, which
   // must be the database the Enquire searches. `names`: db's facet
   // dictionary, when the caller has read it already (FacetLookup);
-  // otherwise it is read here if db's facet slot holds ids.
-  FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names = nullptr);
+  // otherwise it is read here if db's facet slot holds ids. `column`:
+  // db's FacetColumn (a single local database), read instead of the slot.
+  FacetCounter(const Xapian::Database& db, Mode mode, std::shared_ptr<FacetLookup> names = nullptr,
+               std::shared_ptr<const FacetColumn> column = nullptr);
   ~FacetCounter();
   FacetCounter(const FacetCounter&) = delete;
   FacetCounter& operator=(const FacetCounter&) = delete;

@@ -18,6 +18,7 @@
 #include "core/corpus_reader.h"
 #include "core/document_builder.h"
 #include "core/error.h"
+#include "core/facet_column.h"
 #include "core/file_system.h"
 #include "core/index_location.h"
 #include "core/mapped_file.h"
@@ -168,6 +169,13 @@ void store_dictionary_file(const std::string& generation, const std::string& dic
   const std::string path = generation + "/" + schema::kDataDictionaryFile;
   if (auto held = MappedFile::open(path); held && held->bytes() == dictionary) return;
   replace_file(path, dictionary);
+}
+
+// Writes the facet column (schema::kFacetColumnFile) of `generation`, a
+// single database `db` holds open, unless the file there is current.
+void store_facet_column(const std::string& generation, const Xapian::Database& db) {
+  const std::string path = generation + "/" + schema::kFacetColumnFile;
+  if (!FacetColumn::open(path, db)) FacetColumn::write(db, path);
 }
 
 // Brings an existing generation in line with the corpus: only changed
@@ -574,6 +582,7 @@ void build_generation(const std::string& path, const IndexOptions& options, cons
     Xapian::Database all;
     for (auto& shard : shards) all.add_database(Xapian::Database(shard.path));
     all.compact(path, 0, kBlockSize);
+    store_facet_column(path, Xapian::Database(path));
   }
   std::filesystem::remove_all(shard_dir);
   store_dictionary_file(path, data_dictionary);
@@ -650,8 +659,9 @@ IndexReport run(const IndexOptions& options, const FileSystem& fs) {
 
   if (!current_dbs.empty() && !options.rebuild && report.rebuild_reason.empty()) {
     update_generation(current_dbs, options, fs, synonyms, report);
-    // A generation written before the file existed gets it here.
+    // A generation written before the files existed gets them here.
     store_dictionary_file(current, current_dbs[0].get_metadata(schema::kDataDictionaryKey));
+    if (current_dbs.size() == 1) store_facet_column(current, current_dbs[0]);
     for (auto& db : current_dbs) db.close();
     // What a killed rebuild left behind.
     location.remove_stale();

@@ -47,6 +47,12 @@ inline constexpr const char* kDataDictionaryKey = "resdex.data_dictionary";
 // file, or one whose id is not its records', reads the metadata.
 inline constexpr const char* kDataDictionaryFile = "data_dictionary.zst";
 
+// The kSlotFacets values of every document of a single-database generation
+// in a file of its own (FacetColumn), next to kDataDictionaryFile, which
+// facet counting maps instead of walking the slot's value stream. Also
+// only a cache: it is used only for the database state it names.
+inline constexpr const char* kFacetColumnFile = "facet_column.bin";
+
 // The synonyms file `resdex index` reads at the top of a corpus directory.
 inline constexpr const char* kSynonymsFile = "synonyms.txt";
 

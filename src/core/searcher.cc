@@ -20,6 +20,7 @@
 #include "core/field_query.h"
 #include "core/index_location.h"
 #include "core/mapped_file.h"
+#include "core/facet_column.h"
 #include "core/match_sample.h"
 #include "core/schema.h"
 #include "core/snippet.h"
@@ -633,12 +634,13 @@ struct Searcher::Impl {
   Xapian::doccount count_matches(const Xapian::Database& on, const Xapian::Query& query, bool facets,
                                  std::vector<FacetCounts>* counts, size_t facet_limit,
                                  double scale = 1, size_t cap = SIZE_MAX,
-                                 const std::shared_ptr<FacetLookup>& names = nullptr) {
+                                 const std::shared_ptr<FacetLookup>& names = nullptr,
+                                 const std::shared_ptr<const FacetColumn>& column = nullptr) {
     Xapian::Enquire enquire(on);
     enquire.set_query(query);
     if (!remote) enquire.set_weighting_scheme(NoWeight());
     std::optional<FacetCounter> counter;
-    if (facets) counter.emplace(on, facet_mode, names).attach(enquire);
+    if (facets) counter.emplace(on, facet_mode, names, column).attach(enquire);
     Xapian::MSet all;
     try {
       all = enquire.get_mset(0, 0, on.get_doccount());
@@ -664,10 +666,11 @@ struct Searcher::Impl {
   // opt.exact_counts, nor with a remote shard). A sample that catches
   // fewer than a quarter of the matches it aims at shows the estimate was
   // far too high: then every match is counted after all. `names`: on's
-  // facet dictionary if already read.
+  // facet dictionary if already read; `column`: on's facet column, if any.
   Counts count(const Xapian::Database& on, const Xapian::Query& query, const SearchOptions& opt,
                double estimate, size_t lower, size_t upper,
-               const std::shared_ptr<FacetLookup>& names = nullptr) {
+               const std::shared_ptr<FacetLookup>& names = nullptr,
+               const std::shared_ptr<const FacetColumn>& column = nullptr) {
     Counts out;
     if (!opt.exact_counts && !remote && facet_mode != FacetCounter::Mode::kBuiltIn &&
         estimate > kExactCountLimit && upper > kExactCountLimit) {
@@ -675,7 +678,7 @@ struct Searcher::Impl {
       const double scale = std::ldexp(1.0, 32) / threshold;
       const Xapian::Query sampled = sample_matches(query, threshold);
       const Xapian::doccount in_sample =
-          count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper, names);
+          count_matches(on, sampled, opt.facets, &out.facets, opt.facet_limit, scale, upper, names, column);
       if (in_sample >= kCountSample / 4) {
         out.total = round_estimate(in_sample * scale);
         out.total_exact = out.facets_exact = false;
@@ -684,7 +687,7 @@ struct Searcher::Impl {
       }
       out.facets.clear();
     }
-    out.total = count_matches(on, query, opt.facets, &out.facets, opt.facet_limit, 1, SIZE_MAX, names);
+    out.total = count_matches(on, query, opt.facets, &out.facets, opt.facet_limit, 1, SIZE_MAX, names, column);
     return out;
   }
 
@@ -708,11 +711,13 @@ struct Searcher::Impl {
     // usual reason to count).
     std::shared_ptr<FacetLookup> names;
     if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
+    std::shared_ptr<const FacetColumn> column = facet_column(c.handle_stub, *c.handle);
     const CountRequest request = c.requested.get();
     if (c.handle_stub != request.stub) return;
     if (c.handle->get_revision() != request.revision) {
       c.handle->reopen();
       names.reset();  // the dictionary may have grown
+      column = facet_column(c.handle_stub, *c.handle);
     }
     if (c.handle->get_revision() != request.revision) return;
     const Xapian::Query query = Xapian::Query::unserialise(request.query);
@@ -720,7 +725,20 @@ struct Searcher::Impl {
     enquire.set_query(query);
     const Xapian::MSet none = enquire.get_mset(0, 0);
     c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
-                     none.get_matches_lower_bound(), none.get_matches_upper_bound(), names);
+                     none.get_matches_lower_bound(), none.get_matches_upper_bound(), names, column);
+  }
+
+  // The FacetColumn of `on`, read through the generation `on_stub` names,
+  // if it has a current one (a single local database).
+  std::shared_ptr<const FacetColumn> facet_column(const std::string& on_stub, const Xapian::Database& on) const {
+    if (remote || on.size() != 1) return nullptr;
+    const std::string generation = location.generation_dir(on_stub);
+    if (generation.empty()) return nullptr;
+    try {
+      return FacetColumn::open(generation + "/" + schema::kFacetColumnFile, on);
+    } catch (const Xapian::Error&) {
+      return nullptr;  // the slot serves
+    }
   }
 
   // Sets result's total and facets from `counts`. The ranked page's
@@ -926,7 +944,8 @@ struct Searcher::Impl {
     if (counted)
       take_counts(counts_aside ? std::move(*counts_aside)
                                : count(db, query, opt, mset.get_matches_estimated(),
-                                       mset.get_matches_lower_bound(), mset.get_matches_upper_bound()),
+                                       mset.get_matches_lower_bound(), mset.get_matches_upper_bound(),
+                                       nullptr, facet_column(stub, db)),
                   mset, &result);
     return result;
   }

@@ -1,0 +1,99 @@
+#include "core/facet_column.h"
+
+#include <cstring>
+#include <limits>
+
+#include "core/error.h"
+#include "core/index_location.h"
+#include "core/mapped_file.h"
+#include "core/schema.h"
+
+namespace resdex {
+
+namespace {
+
+// The file: a 64-byte header, the offsets of the values (one more than
+// the last docid; docid d's value is data[offset[d-1], offset[d])), then
+// the values one after the other. Integers are little-endian.
+//
+//    0  8  magic "RXFACET1"
+//    8  8  the database's revision
+//   16  4  its last docid
+//   20  4  the size of the data
+//   24 40  its uuid, NUL-padded
+constexpr char kMagic[8] = {'R', 'X', 'F', 'A', 'C', 'E', 'T', '1'};
+constexpr size_t kHeader = 64;
+constexpr size_t kUuidAt = 24;
+constexpr size_t kUuidSize = 40;
+
+void put(std::string& out, size_t at, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t get(const unsigned char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+std::string padded_uuid(const Xapian::Database& db) {
+  std::string uuid = db.get_uuid();
+  uuid.resize(kUuidSize, '\0');
+  return uuid;
+}
+
+}  // namespace
+
+void FacetColumn::write(const Xapian::Database& db, const std::string& path) {
+  const Xapian::docid last = db.get_lastdocid();
+  std::string data;
+  std::string out(kHeader + 4 * (static_cast<size_t>(last) + 1), '\0');
+  Xapian::docid at = 0;  // offsets written up to docid `at`
+  for (auto it = db.valuestream_begin(schema::kSlotFacets); it != db.valuestream_end(schema::kSlotFacets); ++it) {
+    for (const Xapian::docid did = it.get_docid(); at < did; ++at) put(out, kHeader + 4 * at, data.size(), 4);
+    data += *it;
+    // A column past 4 GB would need wider offsets; the slot serves then.
+    if (data.size() > std::numeric_limits<uint32_t>::max()) return;
+  }
+  for (; at <= last; ++at) put(out, kHeader + 4 * at, data.size(), 4);
+  std::memcpy(out.data(), kMagic, sizeof kMagic);
+  put(out, 8, db.get_revision(), 8);
+  put(out, 16, last, 4);
+  put(out, 20, data.size(), 4);
+  out.replace(kUuidAt, kUuidSize, padded_uuid(db));
+  out += data;
+  replace_file(path, out);
+}
+
+std::shared_ptr<const FacetColumn> FacetColumn::open(const std::string& path, const Xapian::Database& db) {
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  if (!file) return nullptr;
+  const std::string_view bytes = file->bytes();
+  if (bytes.size() < kHeader || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return nullptr;
+  const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
+  const uint64_t revision = get(header + 8, 8);
+  const uint64_t last = get(header + 16, 4);
+  const uint64_t data_size = get(header + 20, 4);
+  if (revision != db.get_revision() || last != db.get_lastdocid() ||
+      bytes.size() != kHeader + 4 * (last + 1) + data_size ||
+      bytes.substr(kUuidAt, kUuidSize) != padded_uuid(db))
+    return nullptr;
+  std::shared_ptr<FacetColumn> column(new FacetColumn);
+  column->offsets_ = header + kHeader;
+  column->data_ = bytes.data() + kHeader + 4 * (last + 1);
+  column->data_size_ = static_cast<uint32_t>(data_size);
+  column->last_ = static_cast<Xapian::docid>(last);
+  column->file_ = std::move(file);
+  return column;
+}
+
+std::string_view FacetColumn::value(Xapian::docid did) const {
+  if (did == 0 || did > last_) return {};
+  const uint64_t begin = get(offsets_ + 4 * (did - 1), 4);
+  const uint64_t end = get(offsets_ + 4 * did, 4);
+  // Only a damaged file has offsets out of order or past the data.
+  if (begin > end || end > data_size_) return {};
+  return {data_ + begin, static_cast<size_t>(end - begin)};
+}
+
+}  // namespace resdex

@@ -1,0 +1,54 @@
+// The facet slot (schema::kSlotFacets) of every document of a database, in
+// a file of its own indexed by docid: a column that a search maps and
+// reads only at the docids it counts (like Lucene's doc values or
+// tantivy's fast fields).
+//
+// Xapian keeps a slot as a value stream in its B-tree: chunks of a few
+// hundred documents, each read with pread(2) and decoded from its start.
+// Facet counts over a sample spread across the whole index (match_sample.h)
+// read every chunk: on the ACL abstracts ~0.5 ms of a ~4 ms search
+// process, which the column brings down to what the sample touches
+// (docs/performance.md).
+//
+// Only a cache of the slot: the file names the database (uuid), revision
+// and last docid it was written from, and open() refuses it for any other
+// state, so a writer that commits without rewriting it (or a file left by
+// an older database) sends the search back to the slot.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <xapian.h>
+
+namespace resdex {
+
+class MappedFile;
+
+class FacetColumn {
+ public:
+  // Writes the column of `db`, a single local database, to `path`, whole
+  // (replace_file). Throws Error(kIo) if the file cannot be written.
+  static void write(const Xapian::Database& db, const std::string& path);
+
+  // The column at `path` if it was written from `db` as `db` is now (same
+  // uuid, revision and last docid); nullptr if there is none, it is of
+  // another state, or it is not a column file. `db` must be a single
+  // database.
+  static std::shared_ptr<const FacetColumn> open(const std::string& path, const Xapian::Database& db);
+
+  // The slot's value of `did`: "" for a docid with none, or past the last.
+  std::string_view value(Xapian::docid did) const;
+
+ private:
+  FacetColumn() = default;
+
+  std::shared_ptr<const MappedFile> file_;
+  const unsigned char* offsets_ = nullptr;  // last_ + 1 of them, little-endian
+  const char* data_ = nullptr;
+  uint32_t data_size_ = 0;
+  Xapian::docid last_ = 0;
+};
+
+}  // namespace resdex

@@ -1,0 +1,140 @@
+#include "core/facet_column.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <xapian.h>
+
+#include "core/schema.h"
+#include "test_support.h"
+
+namespace resdex {
+namespace {
+
+using test::TempDir;
+
+// A database whose documents 1..n hold "v<docid>" in the facet slot, but
+// every third, which holds none; document 4 is deleted, and the last docid
+// has a value of 300 bytes (longer than any one-byte length).
+std::string make_db(const std::string& dir, Xapian::docid n) {
+  Xapian::WritableDatabase db(dir, Xapian::DB_CREATE_OR_OVERWRITE);
+  for (Xapian::docid d = 1; d <= n; ++d) {
+    Xapian::Document doc;
+    if (d % 3 != 0) doc.add_value(schema::kSlotFacets, d == n ? std::string(300, 'x') : "v" + std::to_string(d));
+    doc.add_value(schema::kSlotId, "id" + std::to_string(d));
+    db.replace_document(d, doc);
+  }
+  db.delete_document(4);
+  db.commit();
+  return dir;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST_CASE("facet_column: the column gives the slot's value of every docid") {
+  TempDir tmp;
+  Xapian::Database db(make_db(tmp.sub("db"), 700));
+  const std::string path = tmp.sub("column");
+  FacetColumn::write(db, path);
+  auto column = FacetColumn::open(path, db);
+  REQUIRE(column);
+  for (Xapian::docid d = 1; d <= 700; ++d) {
+    CAPTURE(d);
+    const std::string expected = d == 4 ? "" : db.get_document(d).get_value(schema::kSlotFacets);
+    CHECK(column->value(d) == expected);
+  }
+  CHECK(column->value(700).size() == 300);
+  CHECK(column->value(0).empty());
+  CHECK(column->value(701).empty());
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("facet_column: an empty database has an empty column") {
+  TempDir tmp;
+  Xapian::WritableDatabase(tmp.sub("db"), Xapian::DB_CREATE_OR_OVERWRITE).commit();
+  Xapian::Database db(tmp.sub("db"));
+  FacetColumn::write(db, tmp.sub("column"));
+  auto column = FacetColumn::open(tmp.sub("column"), db);
+  REQUIRE(column);
+  CHECK(column->value(1).empty());
+}
+
+TEST_CASE("facet_column: a column is refused for another state of its database, or another database") {
+  TempDir tmp;
+  make_db(tmp.sub("db"), 50);
+  const std::string path = tmp.sub("column");
+  FacetColumn::write(Xapian::Database(tmp.sub("db")), path);
+  REQUIRE(FacetColumn::open(path, Xapian::Database(tmp.sub("db"))));
+
+  SUBCASE("a commit after it") {
+    {
+      Xapian::WritableDatabase w(tmp.sub("db"), Xapian::DB_OPEN);
+      Xapian::Document doc;
+      doc.add_value(schema::kSlotFacets, "changed");
+      w.replace_document(2, doc);
+      w.commit();
+    }
+    Xapian::Database db(tmp.sub("db"));
+    CHECK_FALSE(FacetColumn::open(path, db));
+    // Written again, it is current.
+    FacetColumn::write(db, path);
+    auto column = FacetColumn::open(path, db);
+    REQUIRE(column);
+    CHECK(column->value(2) == "changed");
+  }
+  SUBCASE("a database built the same way elsewhere (another uuid)") {
+    Xapian::Database other(make_db(tmp.sub("other"), 50));
+    REQUIRE(other.get_revision() == Xapian::Database(tmp.sub("db")).get_revision());
+    CHECK_FALSE(FacetColumn::open(path, other));
+  }
+}
+
+TEST_CASE("facet_column: a missing, truncated, padded or foreign file is no column") {
+  TempDir tmp;
+  Xapian::Database db(make_db(tmp.sub("db"), 50));
+  const std::string path = tmp.sub("column");
+  CHECK_FALSE(FacetColumn::open(path, db));
+  FacetColumn::write(db, path);
+  const std::string bytes = read_file(path);
+  write_file(path, bytes.substr(0, bytes.size() - 1));
+  CHECK_FALSE(FacetColumn::open(path, db));
+  write_file(path, bytes + "x");
+  CHECK_FALSE(FacetColumn::open(path, db));
+  write_file(path, "not a column at all, but long enough to hold a header of sixty-four bytes");
+  CHECK_FALSE(FacetColumn::open(path, db));
+  write_file(path, "");
+  CHECK_FALSE(FacetColumn::open(path, db));
+  write_file(path, bytes);
+  CHECK(FacetColumn::open(path, db));
+}
+
+TEST_CASE("facet_column: offsets out of order in a damaged file give no value, not a read past the data") {
+  TempDir tmp;
+  Xapian::Database db(make_db(tmp.sub("db"), 10));
+  const std::string path = tmp.sub("column");
+  FacetColumn::write(db, path);
+  std::string bytes = read_file(path);
+  // Docid 2's end offset (the third offset) set far past the data.
+  const size_t at = 64 + 4 * 2;
+  bytes[at] = bytes[at + 1] = bytes[at + 2] = bytes[at + 3] = '\xff';
+  write_file(path, bytes);
+  auto column = FacetColumn::open(path, db);
+  REQUIRE(column);
+  CHECK(column->value(1) == "v1");
+  CHECK(column->value(2).empty());
+  CHECK(column->value(3).empty());
+  CHECK(column->value(5) == "v5");
+}
+
+}  // namespace
+}  // namespace resdex
