@@ -18,21 +18,6 @@ void put_varint(uint32_t v, std::string* out) {
   out->push_back(static_cast<char>(v));
 }
 
-// False at the end of `in` or on a varint longer than 32 bits.
-bool get_varint(std::string_view* in, uint32_t* v) {
-  uint32_t out = 0;
-  for (int shift = 0; shift < 35 && !in->empty(); shift += 7) {
-    const auto byte = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    out |= static_cast<uint32_t>(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) {
-      *v = out;
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 // A loaded dictionary is read far more often than added to (a search
@@ -71,7 +56,7 @@ std::vector<uint32_t> read_ranks(const Xapian::Database& db, size_t facet) {
   std::vector<uint32_t> ranks;
   ranks.reserve(stored.size());
   uint32_t r = 0;
-  while (get_varint(&rest, &r)) ranks.push_back(r);
+  while (get_facet_varint(&rest, &r)) ranks.push_back(r);
   return ranks;
 }
 
@@ -176,21 +161,8 @@ FacetValues FacetDictionary::values(std::string_view encoded) const {
 
 FacetIds decode_facet_ids(std::string_view encoded) {
   FacetIds out;
-  decode_facet_ids(encoded, &out);
+  for_each_facet_id(encoded, [&](size_t f, uint32_t id) { out[f].push_back(id); });
   return out;
-}
-
-void decode_facet_ids(std::string_view encoded, FacetIds* out) {
-  for (auto& ids : *out) ids.clear();
-  for (size_t f = 0; f < kFacetCount && !encoded.empty(); ++f) {
-    uint32_t n = 0;
-    if (!get_varint(&encoded, &n)) break;
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t id = 0;
-      if (!get_varint(&encoded, &id)) return;
-      (*out)[f].push_back(id);
-    }
-  }
 }
 
 FacetValues facet_values(const Xapian::Document& doc, bool ids, const FacetDictionary& dictionary) {

@@ -124,9 +124,37 @@ class FacetLookup {
 // The ids of a slot value (FacetDictionary::encode). A damaged value gives
 // the ids read up to the damage.
 FacetIds decode_facet_ids(std::string_view encoded);
-// The same into *out, whose lists are cleared first and keep their
-// capacity: no allocation per value when counting many.
-void decode_facet_ids(std::string_view encoded, FacetIds* out);
+
+// Reads a varint of FacetDictionary::encode off the front of *in; false at
+// the end of `in` or on one longer than 32 bits.
+inline bool get_facet_varint(std::string_view* in, uint32_t* v) {
+  uint32_t out = 0;
+  for (int shift = 0; shift < 35 && !in->empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    out |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *v = out;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Calls visit(facet, id) for each id decode_facet_ids gives, in its order,
+// without building the lists: counting does it once per match.
+template <class Visit>
+void for_each_facet_id(std::string_view encoded, Visit&& visit) {
+  for (size_t f = 0; f < kFacetCount && !encoded.empty(); ++f) {
+    uint32_t n = 0;
+    if (!get_facet_varint(&encoded, &n)) return;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t id = 0;
+      if (!get_facet_varint(&encoded, &id)) return;
+      visit(f, id);
+    }
+  }
+}
 
 // The facet values of `doc`, whichever schema version wrote it: ids of
 // `dictionary` if `ids` (FacetDictionary::holds_ids of its database), the

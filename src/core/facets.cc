@@ -94,12 +94,10 @@ class IdTally {
   // Counts the ids of a slot value for `n` documents (more than one: a
   // built-in spy's count of the whole value).
   void add(std::string_view encoded, size_t n = 1) {
-    decode_facet_ids(encoded, &ids_);
-    for (size_t f = 0; f < kFacetCount; ++f)
-      for (uint32_t id : ids_[f]) {
-        if (id >= counts_[f].size()) counts_[f].resize(id + 1);
-        counts_[f][id] += n;
-      }
+    for_each_facet_id(encoded, [&](size_t f, uint32_t id) {
+      if (id >= counts_[f].size()) counts_[f].resize(id + 1);
+      counts_[f][id] += n;
+    });
   }
 
   // Facet number `f`'s first `limit` (0: all) values in before() order,
@@ -133,7 +131,6 @@ class IdTally {
 
  private:
   std::array<std::vector<size_t>, kFacetCount> counts_;
-  FacetIds ids_;  // scratch: the ids of one value
 };
 
 // Counts the facets of the local matches. On a single database, Xapian
