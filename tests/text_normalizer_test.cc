@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <thread>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +59,18 @@ TEST_CASE("text_normalizer: fold ASCII lower-cases only") {
       {"already lower", "already lower"},
       {"  Tabs\tand\nNewlines ", "  tabs\tand\nnewlines "},
   });
+}
+
+TEST_CASE("text_normalizer: prepare_unicode on some threads while others fold accented text") {
+  std::vector<std::string> folded(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < folded.size(); ++i)
+    threads.emplace_back([&, i] {
+      if (i % 2 == 0) TextNormalizer::prepare_unicode();
+      folded[i] = TextNormalizer().fold("Zürich Noé Xapian™");
+    });
+  for (std::thread& t : threads) t.join();
+  for (const std::string& f : folded) CHECK(f == "zurich noe xapian tm ");
 }
 
 TEST_CASE("text_normalizer: fold removes case and diacritics") {

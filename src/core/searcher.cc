@@ -712,6 +712,12 @@ struct Searcher::Impl {
     std::shared_ptr<FacetLookup> names;
     if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
     std::shared_ptr<const FacetColumn> column = facet_column(c.handle_stub, *c.handle);
+    // The snippets of nearly every page of hits meet accented text.
+    try {
+      TextNormalizer::prepare_unicode();
+    } catch (const Error&) {
+      // The search reports it where it needs ICU.
+    }
     const CountRequest request = c.requested.get();
     if (c.handle_stub != request.stub) return;
     if (c.handle->get_revision() != request.revision) {

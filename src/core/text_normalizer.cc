@@ -152,22 +152,33 @@ void check(UErrorCode ec, const char* what) {
   }
 }
 
+// ICU's normalizers. ICU makes each once per process, on the first call,
+// loading its data (~30 us in a fresh process): asked for only when text
+// that is not pure ASCII comes (prepare_unicode() asks ahead).
+const icu::Normalizer2& nfkc_cf() {
+  UErrorCode ec = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFKCCasefoldInstance(ec);
+  check(ec, "NFKC_Casefold");
+  return *n;
+}
+
+const icu::Normalizer2& nfd() {
+  UErrorCode ec = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(ec);
+  check(ec, "NFD");
+  return *n;
+}
+
+const icu::Normalizer2& nfc() {
+  UErrorCode ec = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(ec);
+  check(ec, "NFC");
+  return *n;
+}
+
 }  // namespace
 
 struct TextNormalizer::Impl {
-  const icu::Normalizer2* nfkc_cf = nullptr;
-  const icu::Normalizer2* nfd = nullptr;
-  const icu::Normalizer2* nfc = nullptr;
-
-  Impl() {
-    UErrorCode ec = U_ZERO_ERROR;
-    nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(ec);
-    check(ec, "NFKC_Casefold");
-    nfd = icu::Normalizer2::getNFDInstance(ec);
-    check(ec, "NFD");
-    nfc = icu::Normalizer2::getNFCInstance(ec);
-    check(ec, "NFC");
-  }
 
   // Appends fold(text) to out.
   void fold_into(std::string_view text, std::string& out) const {
@@ -220,9 +231,9 @@ struct TextNormalizer::Impl {
         icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
     space_letter_symbols(a);
     icu::UnicodeString b;
-    nfkc_cf->normalize(a, b, ec);
+    nfkc_cf().normalize(a, b, ec);
     check(ec, "NFKC_Casefold");
-    nfd->normalize(b, a, ec);
+    nfd().normalize(b, a, ec);
     check(ec, "NFD");
 
     // Each code point maps to at most two UTF-16 units ("ae", "th", or one
@@ -275,13 +286,19 @@ struct TextNormalizer::Impl {
       }
     }
     b.releaseBuffer(o);
-    nfc->normalize(b, a, ec);
+    nfc().normalize(b, a, ec);
     check(ec, "NFC");
     a.toUTF8String(out);
   }
 };
 
 TextNormalizer::TextNormalizer() : impl_(std::make_unique<Impl>()) {}
+
+void TextNormalizer::prepare_unicode() {
+  // The whole path once: the normalizers and the character properties
+  // that space_letter_symbols() reads.
+  TextNormalizer().fold("\u00e9\u2122");
+}
 TextNormalizer::~TextNormalizer() = default;
 
 std::string TextNormalizer::fold(std::string_view text) const {
@@ -320,7 +337,7 @@ std::string TextNormalizer::german_variant(std::string_view word) const {
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(word.data(), static_cast<int32_t>(word.size())));
   icu::UnicodeString d;
-  impl_->nfd->normalize(u, d, ec);
+  nfd().normalize(u, d, ec);
   check(ec, "NFD");
 
   // In NFD an umlaut is a/o/u plus U+0308, possibly after other marks of
