@@ -818,14 +818,19 @@ TEST_CASE("searcher: records read the same whatever the generation's dictionary 
   const IndexOptions io = own_index(tmp, fixture_corpus());
   const std::string file = IndexLocation(io.index_dir).current() + "/" + schema::kDataDictionaryFile;
   REQUIRE(std::filesystem::exists(file));
+  // Through a plain Searcher and one whose counting thread prepares the
+  // codec (SearcherOptions::prepare_counting); both must read the same.
   auto read_all = [&] {
-    Searcher s(io.index_dir);
-    SearchOptions o;
-    o.limit = 100;
-    SearchResult r = s.search(o);
-    std::vector<std::string> titles;
-    for (const Hit& h : r.hits) titles.push_back(h.doc.id + ": " + h.doc.title);
-    return titles;
+    std::vector<std::string> titles[2];
+    for (bool prepare : {false, true}) {
+      Searcher s(io.index_dir, {}, SearcherOptions{.prepare_counting = prepare});
+      SearchOptions o;
+      o.limit = 100;
+      SearchResult r = s.search(o);
+      for (const Hit& h : r.hits) titles[prepare].push_back(h.doc.id + ": " + h.doc.title);
+    }
+    CHECK(titles[0] == titles[1]);
+    return titles[0];
   };
   const std::vector<std::string> titles = read_all();
   REQUIRE(titles.size() == 8);

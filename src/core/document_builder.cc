@@ -506,6 +506,16 @@ bool DataCodec::reads(std::string_view data) const {
   return !dictionary_.empty() && record_dictionary_id(data) == dictionary_id_;
 }
 
+void DataCodec::prepare_decode() const {
+  if (!zstd_) return;
+  std::call_once(zstd_->d_once, [&] {
+    // By reference: a copy of the dictionary would be ~28 more pages for
+    // a search process to fault in (the codec keeps it alive).
+    zstd_->d = ZSTD_createDDict_byReference(dictionary_.data(), dictionary_.size());
+    if (!zstd_->d) throw corrupt("zstd refuses the index's data dictionary");
+  });
+}
+
 Document DataCodec::decode(std::string_view data) const {
   if (data.empty() || data[0] == '{') return decode_data(data);
   if (data[0] != kZstd && data[0] != kDeflated) throw corrupt("unknown format");
@@ -514,12 +524,7 @@ Document DataCodec::decode(std::string_view data) const {
     throw corrupt("written with another data dictionary than the index has");
   if (data[0] == kDeflated) return decode_data(inflate_data(data.substr(kHeader), dictionary_));
 
-  std::call_once(zstd_->d_once, [&] {
-    // By reference: a copy of the dictionary would be ~28 more pages for
-    // a search process to fault in (the codec keeps it alive).
-    zstd_->d = ZSTD_createDDict_byReference(dictionary_.data(), dictionary_.size());
-    if (!zstd_->d) throw corrupt("zstd refuses the index's data dictionary");
-  });
+  prepare_decode();
   // The frame with its magic number put back.
   std::string frame(reinterpret_cast<const char*>(kZstdMagic), 4);
   frame.append(data.substr(kHeader));

@@ -64,6 +64,12 @@ class DataCodec {
   // the dictionary).
   bool reads(std::string_view data) const;
 
+  // Digests the dictionary for decode() now rather than on its first call
+  // (~0.04 ms for the ACL abstracts' 112 KB): for a thread with time to
+  // spare before another decodes. Throws Error(kCorrupt) if zstd refuses
+  // the dictionary.
+  void prepare_decode() const;
+
   // A dictionary from the stored JSON of some documents (the first of a
   // build): trained by zstd (ZDICT_trainFromBuffer) when there are enough
   // of them, otherwise their JSON itself; "" for none.

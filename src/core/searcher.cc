@@ -1,6 +1,7 @@
 #include "core/searcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -391,6 +392,11 @@ struct Searcher::Impl {
     std::promise<CountRequest> request;
     std::future<CountRequest> requested = request.get_future();
     std::optional<Counts> counts;
+    // The records' codec of the generation handle_stub names, its
+    // dictionary digested (file_codec), made while the thread waits for
+    // the request; the search takes it once `codec_ready`.
+    std::unique_ptr<DataCodec> codec;
+    std::atomic<bool> codec_ready{false};
 
     // A request not made (the search failed first, or counts nothing)
     // breaks the promise, which ends the thread; then the task waits for it.
@@ -418,17 +424,23 @@ struct Searcher::Impl {
     codec.reset();
   }
 
+  // The codec of the records of the generation `on_stub` names: with
+  // the generation's copy of the dictionary, mapped, which is cheaper
+  // than the metadata (schema::kDataDictionaryFile); null without one.
+  // Naming the generation by the stub the reader was opened with, a
+  // rebuild switching meanwhile cannot mix them up.
+  std::unique_ptr<DataCodec> file_codec(const std::string& on_stub) const {
+    const std::string generation = location.generation_dir(on_stub);
+    std::shared_ptr<const MappedFile> file;
+    if (!generation.empty()) file = MappedFile::open(generation + "/" + schema::kDataDictionaryFile);
+    return file ? std::make_unique<DataCodec>(file->bytes(), file) : nullptr;
+  }
+
   Document decode(const Xapian::Document& doc) {
     const std::string record = stored_record(doc);
     if (!codec) {
-      // The generation's copy of the dictionary, mapped: cheaper than the
-      // metadata (schema::kDataDictionaryFile). `stub` names the generation
-      // `db` reads, so a rebuild switching meanwhile cannot mix them up.
-      const std::string generation = location.generation_dir(stub);
-      std::shared_ptr<const MappedFile> file;
-      if (!generation.empty()) file = MappedFile::open(generation + "/" + schema::kDataDictionaryFile);
-      if (file) codec = std::make_unique<DataCodec>(file->bytes(), file);
-      codec_from_file = file != nullptr;
+      codec = file_codec(stub);
+      codec_from_file = codec != nullptr;
     }
     // No file, or one whose dictionary the records do not name: the
     // metadata's.
@@ -712,11 +724,16 @@ struct Searcher::Impl {
     std::shared_ptr<FacetLookup> names;
     if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
     std::shared_ptr<const FacetColumn> column = facet_column(c.handle_stub, *c.handle);
-    // The snippets of nearly every page of hits meet accented text.
+    // The snippets of nearly every page of hits meet accented text, and
+    // the records of the page need the codec.
     try {
       TextNormalizer::prepare_unicode();
+      if ((c.codec = file_codec(c.handle_stub))) {
+        c.codec->prepare_decode();
+        c.codec_ready.store(true, std::memory_order_release);
+      }
     } catch (const Error&) {
-      // The search reports it where it needs ICU.
+      // The search meets it again where it needs them, and reports it.
     }
     const CountRequest request = c.requested.get();
     if (c.handle_stub != request.stub) return;
@@ -923,6 +940,11 @@ struct Searcher::Impl {
     if (!given && opt.syntax == SearchOptions::Syntax::kQueryLanguage) wildcards = wildcard_stems(opt.query);
     std::vector<std::vector<std::string>> matched;
     if (opt.documents && opt.snippets) matched = matching_terms(enquire, query, page);
+    if (opt.documents && !codec && counting && counting->codec_ready.load(std::memory_order_acquire) &&
+        counting->handle_stub == stub) {
+      codec = std::move(counting->codec);
+      codec_from_file = true;
+    }
     size_t rank = opt.offset;
     for (const Xapian::MSetIterator& it : page) {
       Hit hit;
