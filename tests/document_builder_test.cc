@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -130,6 +131,27 @@ TEST_CASE("document_builder: a codec tells records of its own dictionary from th
   CHECK(held->reads(data));
   check_same(held->decode(data), doc);
   check_same(held->decode(held->encode(varied(7))), varied(7));
+}
+
+TEST_CASE("document_builder: a codec prepared on one thread decodes on others, the first taking its context") {
+  std::vector<Document> sample;
+  for (int i = 0; i < 300; ++i) sample.push_back(varied(i));
+  const std::string dictionary = DataCodec::make_dictionary(sample);
+  std::vector<std::string> data;
+  for (int i = 0; i < 40; ++i) data.push_back(DataCodec(dictionary).encode(varied(2000 + i)));
+  DataCodec codec(dictionary);
+  std::thread([&] { codec.prepare_decode(); }).join();
+  codec.prepare_decode();  // again: nothing more to make
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round)
+        for (int i = 0; i < 40; ++i)
+          if (encode_data(codec.decode(data[i])) != encode_data(varied(2000 + i))) ++wrong[t];
+    });
+  for (std::thread& t : threads) t.join();
+  CHECK(wrong == std::vector<int>(4, 0));
 }
 
 TEST_CASE("document_builder: a corpus too small to train on gets a dictionary of its JSON") {

@@ -65,10 +65,12 @@ class DataCodec {
   bool reads(std::string_view data) const;
 
   // Digests the dictionary for decode() now rather than on its first call
-  // (~0.04 ms for the ACL abstracts' 112 KB): for a thread with time to
+  // (~0.04 ms for the ACL abstracts' 112 KB), and with `with_context`
+  // also makes a decompression context that the first thread to decode
+  // without one of its own takes (~0.02 ms): for a thread with time to
   // spare before another decodes. Throws Error(kCorrupt) if zstd refuses
   // the dictionary.
-  void prepare_decode() const;
+  void prepare_decode(bool with_context = true) const;
 
   // A dictionary from the stored JSON of some documents (the first of a
   // build): trained by zstd (ZDICT_trainFromBuffer) when there are enough
