@@ -92,47 +92,48 @@ bool Highlighter::match_uncached(std::string_view word, std::string_view folded)
   return !german.empty() && (words_.count(german) || stem_matches(german));
 }
 
-Snippet Highlighter::render(std::string_view text, size_t begin, size_t end, bool cut_before,
-                            bool cut_after) const {
+Snippet Highlighter::render(std::string_view text, const Token* tokens, size_t count, size_t begin,
+                            size_t end, bool cut_before, bool cut_after) const {
   Snippet out;
+  out.text.reserve(end - begin + 2 * kEllipsis.size());
   if (cut_before) out.text += kEllipsis;
-  std::string_view part = text.substr(begin, end - begin);
-  size_t pos = 0;
+  size_t pos = begin;
   bool pending_space = false;
-  for (const Token& tok : norm_.tokenize(part)) {
+  for (const Token* tok = tokens; tok != tokens + count; ++tok) {
     // The gap before the word, whitespace collapsed.
-    for (size_t i = pos; i < tok.begin; ++i) {
-      if (is_space(static_cast<unsigned char>(part[i]))) {
+    for (size_t i = pos; i < tok->begin; ++i) {
+      if (is_space(static_cast<unsigned char>(text[i]))) {
         pending_space = true;
         continue;
       }
       if (pending_space && out.text.size() > (cut_before ? kEllipsis.size() : 0)) out.text += ' ';
       pending_space = false;
-      out.text += part[i];
+      out.text += text[i];
     }
     if (pending_space && out.text.size() > (cut_before ? kEllipsis.size() : 0)) out.text += ' ';
     pending_space = false;
     size_t word_begin = out.text.size();
-    std::string_view word = part.substr(tok.begin, tok.end - tok.begin);
+    std::string_view word = text.substr(tok->begin, tok->end - tok->begin);
     out.text.append(word);
-    if (matches(word, tok.folded)) out.highlights.emplace_back(word_begin, out.text.size());
-    pos = tok.end;
+    if (matches(word, tok->folded)) out.highlights.emplace_back(word_begin, out.text.size());
+    pos = tok->end;
   }
-  for (size_t i = pos; i < part.size(); ++i) {
-    if (is_space(static_cast<unsigned char>(part[i]))) {
+  for (size_t i = pos; i < end; ++i) {
+    if (is_space(static_cast<unsigned char>(text[i]))) {
       pending_space = true;
       continue;
     }
     if (pending_space) out.text += ' ';
     pending_space = false;
-    out.text += part[i];
+    out.text += text[i];
   }
   if (cut_after) out.text += kEllipsis;
   return out;
 }
 
 Snippet Highlighter::mark_all(std::string_view text) const {
-  return render(text, 0, text.size(), false, false);
+  const std::vector<Token> tokens = norm_.tokenize(text);
+  return render(text, tokens.data(), tokens.size(), 0, text.size(), false, false);
 }
 
 Snippet Highlighter::make(std::string_view text, size_t length) const {
@@ -140,7 +141,7 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   if (tokens.empty()) {
     size_t end = std::min(text.size(), length);
     while (end > 0 && inside_char(text, end)) --end;
-    return render(text, 0, end, false, end < text.size());
+    return render(text, nullptr, 0, 0, end, false, end < text.size());
   }
 
   // Matching words and an id per distinct matching form.
@@ -157,23 +158,23 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   size_t first = 0;  // index of the token the passage starts at
   if (!hits.empty()) {
     // The window of hits spanning at most `length` bytes with the most
-    // distinct terms, then the most hits; the earliest on ties.
+    // distinct terms, then the most hits; the earliest on ties. The
+    // window [a, b) slides: a hit that fits after a fits after a + 1.
     size_t best = 0, best_distinct = 0, best_count = 0, best_span = 0;
-    for (size_t a = 0; a < hits.size(); ++a) {
-      std::set<int> distinct;
-      size_t b = a;
-      for (; b < hits.size(); ++b) {
-        if (tokens[hits[b]].end - tokens[hits[a]].begin > length) break;
-        distinct.insert(hit_term[b]);
-      }
-      size_t count = b - a;
-      if (distinct.size() > best_distinct ||
-          (distinct.size() == best_distinct && count > best_count)) {
+    std::vector<size_t> in_window(keys_.size());  // hits of each distinct term
+    size_t distinct = 0;
+    for (size_t a = 0, b = 0; a < hits.size(); ++a) {
+      if (b < a) b = a;  // the window was empty
+      for (; b < hits.size() && tokens[hits[b]].end - tokens[hits[a]].begin <= length; ++b)
+        if (in_window[hit_term[b]]++ == 0) ++distinct;
+      const size_t count = b - a;
+      if (distinct > best_distinct || (distinct == best_distinct && count > best_count)) {
         best = a;
-        best_distinct = distinct.size();
+        best_distinct = distinct;
         best_count = count;
         best_span = tokens[hits[b - 1]].end - tokens[hits[a]].begin;
       }
+      if (b > a && --in_window[hit_term[a]] == 0) --distinct;
     }
     // Centre the cluster: spend a third of the slack before it.
     size_t slack = length > best_span ? length - best_span : 0;
@@ -203,7 +204,7 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   while (end > tokens[last].end && inside_char(text, end)) --end;
   bool at_end = last + 1 >= tokens.size();
   if (at_end) end = text.size();
-  return render(text, begin, end, begin > 0, !at_end);
+  return render(text, tokens.data() + first, last + 1 - first, begin, end, begin > 0, !at_end);
 }
 
 }  // namespace resdex
