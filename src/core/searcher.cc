@@ -20,8 +20,8 @@
 #include "core/facets.h"
 #include "core/field_query.h"
 #include "core/index_location.h"
-#include "core/mapped_file.h"
 #include "core/facet_column.h"
+#include "core/mapped_file.h"
 #include "core/match_sample.h"
 #include "core/schema.h"
 #include "core/snippet.h"
@@ -424,15 +424,20 @@ struct Searcher::Impl {
     codec.reset();
   }
 
+  // The path of the file `name` in the generation `on_stub` names, ""
+  // if it names none. Naming the generation by the stub a reader was
+  // opened with, a rebuild switching meanwhile cannot mix them up.
+  std::string generation_file(const std::string& on_stub, const char* name) const {
+    const std::string generation = location.generation_dir(on_stub);
+    return generation.empty() ? std::string() : generation + "/" + name;
+  }
+
   // The codec of the records of the generation `on_stub` names: with
   // the generation's copy of the dictionary, mapped, which is cheaper
   // than the metadata (schema::kDataDictionaryFile); null without one.
-  // Naming the generation by the stub the reader was opened with, a
-  // rebuild switching meanwhile cannot mix them up.
   std::unique_ptr<DataCodec> file_codec(const std::string& on_stub) const {
-    const std::string generation = location.generation_dir(on_stub);
-    std::shared_ptr<const MappedFile> file;
-    if (!generation.empty()) file = MappedFile::open(generation + "/" + schema::kDataDictionaryFile);
+    const std::string path = generation_file(on_stub, schema::kDataDictionaryFile);
+    std::shared_ptr<const MappedFile> file = path.empty() ? nullptr : MappedFile::open(path);
     return file ? std::make_unique<DataCodec>(file->bytes(), file) : nullptr;
   }
 
@@ -755,10 +760,10 @@ struct Searcher::Impl {
   // if it has a current one (a single local database).
   std::shared_ptr<const FacetColumn> facet_column(const std::string& on_stub, const Xapian::Database& on) const {
     if (remote || on.size() != 1) return nullptr;
-    const std::string generation = location.generation_dir(on_stub);
-    if (generation.empty()) return nullptr;
+    const std::string path = generation_file(on_stub, schema::kFacetColumnFile);
+    if (path.empty()) return nullptr;
     try {
-      return FacetColumn::open(generation + "/" + schema::kFacetColumnFile, on);
+      return FacetColumn::open(path, on);
     } catch (const Xapian::Error&) {
       return nullptr;  // the slot serves
     }

@@ -179,7 +179,6 @@ const icu::Normalizer2& nfc() {
 }  // namespace
 
 struct TextNormalizer::Impl {
-
   // Appends fold(text) to out.
   void fold_into(std::string_view text, std::string& out) const {
     if (is_ascii(text)) {
@@ -293,13 +292,13 @@ struct TextNormalizer::Impl {
 };
 
 TextNormalizer::TextNormalizer() : impl_(std::make_unique<Impl>()) {}
+TextNormalizer::~TextNormalizer() = default;
 
 void TextNormalizer::prepare_unicode() {
   // The whole path once: the normalizers and the character properties
   // that space_letter_symbols() reads.
   TextNormalizer().fold("\u00e9\u2122");
 }
-TextNormalizer::~TextNormalizer() = default;
 
 std::string TextNormalizer::fold(std::string_view text) const {
   std::string out;
