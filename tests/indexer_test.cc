@@ -533,6 +533,10 @@ struct JsonlFixture {
   }
   void write() { fs.write("abs.jsonl", join_lines(lines)); }
   IndexReport run() { return update_index(options, fs); }
+  // The path of the file `name` in the index's current generation.
+  std::string generation_file(const char* name) const {
+    return IndexLocation(options.index_dir).current() + "/" + name;
+  }
   Ids find(const std::string& query) {
     Searcher searcher(options.index_dir);
     SearchOptions so;
@@ -1171,7 +1175,7 @@ TEST_CASE("indexer: the generation holds the records' dictionary as a file too, 
     JsonlFixture f;
     f.options.shards = shards;
     REQUIRE(f.run().added == 4);
-    const std::string file = IndexLocation(f.options.index_dir).current() + "/" + schema::kDataDictionaryFile;
+    const std::string file = f.generation_file(schema::kDataDictionaryFile);
     const std::string dictionary = Xapian::Database(f.options.index_dir).get_metadata(schema::kDataDictionaryKey);
     REQUIRE_FALSE(dictionary.empty());
     auto file_bytes = [&] {
@@ -1199,7 +1203,7 @@ TEST_CASE("indexer: a generation of one database holds its current facet column 
     JsonlFixture f;
     f.options.shards = shards;
     REQUIRE(f.run().added == 4);
-    const std::string file = IndexLocation(f.options.index_dir).current() + "/" + schema::kFacetColumnFile;
+    const std::string file = f.generation_file(schema::kFacetColumnFile);
     auto current = [&] { return FacetColumn::open(file, Xapian::Database(f.options.index_dir)) != nullptr; };
     if (shards == 2) {
       CHECK_FALSE(std::filesystem::exists(file));
