@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <xapian.h>
 
@@ -57,6 +59,32 @@ TEST_CASE("facet_column: the column gives the slot's value of every docid") {
   CHECK(column->value(0).empty());
   CHECK(column->value(701).empty());
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("facet_column: for_each_value reads ahead the values value() gives, in the order asked") {
+  TempDir tmp;
+  Xapian::Database db(make_db(tmp.sub("db"), 700));
+  FacetColumn::write(db, tmp.sub("column"));
+  auto column = FacetColumn::open(tmp.sub("column"), db);
+  REQUIRE(column);
+  // More docids than one block of reading ahead, in order as a count asks
+  // for them, then a few past either end and out of order.
+  std::vector<Xapian::docid> dids;
+  for (Xapian::docid d = 1; d <= 700; d += (d % 5) + 1) dids.push_back(d);
+  REQUIRE(dids.size() > 256);
+  for (Xapian::docid d : {0u, 701u, 4u, 700u, 1u, 1000000u}) dids.push_back(d);
+  std::vector<std::string> seen;
+  column->for_each_value(dids.data(), dids.size(), [&](std::string_view v) { seen.emplace_back(v); });
+  REQUIRE(seen.size() == dids.size());
+  for (size_t i = 0; i < dids.size(); ++i) {
+    CAPTURE(dids[i]);
+    CHECK(seen[i] == column->value(dids[i]));
+  }
+  CHECK(seen.back().empty());
+  CHECK(seen[seen.size() - 3] == std::string(300, 'x'));
+  seen.clear();
+  column->for_each_value(dids.data(), 0, [&](std::string_view v) { seen.emplace_back(v); });
+  CHECK(seen.empty());
 }
 
 TEST_CASE("facet_column: an empty database has an empty column") {

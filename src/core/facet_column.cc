@@ -87,13 +87,18 @@ std::shared_ptr<const FacetColumn> FacetColumn::open(const std::string& path, co
   return column;
 }
 
-std::string_view FacetColumn::value(Xapian::docid did) const {
-  if (did == 0 || did > last_) return {};
-  const uint64_t begin = get(offsets_ + 4 * (did - 1), 4);
-  const uint64_t end = get(offsets_ + 4 * did, 4);
+FacetColumn::Span FacetColumn::span(Xapian::docid did) const {
+  if (did == 0 || did > last_) return {0, 0};
+  const uint64_t begin = get(offset_of(did), 4);
+  const uint64_t end = get(offset_of(did) + 4, 4);
   // Only a damaged file has offsets out of order or past the data.
-  if (begin > end || end > data_size_) return {};
-  return {data_ + begin, static_cast<size_t>(end - begin)};
+  if (begin > end || end > data_size_) return {0, 0};
+  return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end)};
+}
+
+std::string_view FacetColumn::value(Xapian::docid did) const {
+  const Span s = span(did);
+  return {data_ + s.begin, s.end - s.begin};
 }
 
 }  // namespace resdex

@@ -16,6 +16,8 @@
 // an older database) sends the search back to the slot.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +43,24 @@ class FacetColumn {
   // The slot's value of `did`: "" for a docid with none, or past the last.
   std::string_view value(Xapian::docid did) const;
 
+  // Calls visit(value(dids[i])) for i = 0 .. n-1, in that order, reading
+  // ahead. The docids a count visits (a sample's matches) are spread over
+  // the whole file, so each value costs two cache misses (its offset, then
+  // its bytes), most of them TLB misses too; one at a time they took
+  // ~0.3 us a document, ~0.3 ms of a search's ~1,000-match count. Asking
+  // for the offsets and the bytes a few documents ahead overlaps the misses.
+  template <class Visit>
+  void for_each_value(const Xapian::docid* dids, size_t n, Visit&& visit) const;
+
  private:
   FacetColumn() = default;
+
+  // The bytes of a value, [begin, end) in data_, or {0, 0} for none.
+  struct Span {
+    uint32_t begin, end;
+  };
+  Span span(Xapian::docid did) const;
+  const unsigned char* offset_of(Xapian::docid did) const { return offsets_ + 4 * (did - 1); }
 
   std::shared_ptr<const MappedFile> file_;
   const unsigned char* offsets_ = nullptr;  // last_ + 1 of them, little-endian
@@ -50,5 +68,25 @@ class FacetColumn {
   uint32_t data_size_ = 0;
   Xapian::docid last_ = 0;
 };
+
+template <class Visit>
+void FacetColumn::for_each_value(const Xapian::docid* dids, size_t n, Visit&& visit) const {
+  // Far enough for the misses to overlap, near enough to stay in cache.
+  constexpr size_t kAhead = 16;
+  constexpr size_t kBlock = 256;
+  Span spans[kBlock];
+  for (size_t start = 0; start < n; start += kBlock) {
+    const size_t count = std::min(kBlock, n - start);
+    const Xapian::docid* block = dids + start;
+    for (size_t i = 0; i < count; ++i) {
+      if (i + kAhead < count && block[i + kAhead] - 1 < last_) __builtin_prefetch(offset_of(block[i + kAhead]));
+      spans[i] = span(block[i]);
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (i + kAhead < count) __builtin_prefetch(data_ + spans[i + kAhead].begin);
+      visit(std::string_view(data_ + spans[i].begin, spans[i].end - spans[i].begin));
+    }
+  }
+}
 
 }  // namespace resdex

@@ -151,7 +151,20 @@ class LocalSpy : public Xapian::MatchSpy {
                 const FacetColumn* column = nullptr) {
     const bool stream = own_streams_ && !column;
     streams_.push_back({slot, stream ? db_.valuestream_begin(slot) : Xapian::ValueIterator(), 0,
-                        std::move(tallies), ids, column});
+                        std::move(tallies), ids, column, {}});
+    if (column) streams_.back().pending.reserve(kPendingReserve);
+  }
+
+  // Counts what is left to count: the matches of the slots read from a
+  // column are only noted as they come, and read here all at once
+  // (FacetColumn::for_each_value). Call once matching is over, before
+  // reading the tallies.
+  void flush() {
+    for (Stream& s : streams_) {
+      if (!s.column) continue;
+      s.column->for_each_value(s.pending.data(), s.pending.size(), [&](std::string_view v) { s.count(v); });
+      s.pending.clear();
+    }
   }
 
   void operator()(const Xapian::Document& doc, double) override {
@@ -162,7 +175,7 @@ class LocalSpy : public Xapian::MatchSpy {
     const Xapian::docid did = doc.get_docid();
     for (Stream& s : streams_) {
       if (s.column) {
-        s.count(s.column->value(did));
+        s.pending.push_back(did);
         continue;
       }
       if (did <= s.last) s.it = db_.valuestream_begin(s.slot);
@@ -184,6 +197,7 @@ class LocalSpy : public Xapian::MatchSpy {
     std::vector<Tally*> tallies;
     IdTally* ids;
     const FacetColumn* column;
+    std::vector<Xapian::docid> pending;  // matches not yet read from `column`
 
     void count(std::string_view value) {
       if (ids) {
@@ -198,6 +212,9 @@ class LocalSpy : public Xapian::MatchSpy {
       for (size_t i = 0; i < tallies.size(); ++i) tallies[i]->add(parts[i]);
     }
   };
+  // A sampled count sees ~1,000 matches (match_sample.h).
+  static constexpr size_t kPendingReserve = 2048;
+
   Xapian::Database db_;
   const bool own_streams_;
   std::vector<Stream> streams_;
@@ -279,7 +296,8 @@ size_t round_estimate(double x) {
   return static_cast<size_t>(std::llround(x / unit) * unit);
 }
 
-std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t cap) const {
+std::vector<FacetCounts> FacetCounter::counts(size_t limit, double scale, size_t cap) {
+  if (impl_->local) impl_->local->flush();
   std::vector<FacetCounts> out;
   // kBuiltIn on kSlotFacets: counts of whole encode_facets() values, cut
   // into each facet's lists.

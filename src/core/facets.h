@@ -71,8 +71,9 @@ class FacetCounter {
   // `limit` values (0: all), by count descending, then value (bytewise).
   // With `scale`, the counts are of a sample of the matches: each count
   // is multiplied by it, rounded (round_estimate) and kept at most `cap`
-  // before the values are ordered.
-  std::vector<FacetCounts> counts(size_t limit = 0, double scale = 1, size_t cap = SIZE_MAX) const;
+  // before the values are ordered. Not const: the spy reads some of the
+  // matches' values only here (LocalSpy::flush in facets.cc).
+  std::vector<FacetCounts> counts(size_t limit = 0, double scale = 1, size_t cap = SIZE_MAX);
 
  private:
   struct Impl;
