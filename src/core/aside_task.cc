@@ -44,7 +44,7 @@ void AsideTask::claim_and_run(bool aside) {
 
 void AsideTask::finish() {
   claim_and_run(false);
-  if (started_) {
+  if (started_ && !done_.load(std::memory_order_acquire)) {
     // The thread has the work (or is ending): it may now take this core,
     // which waits for it, if its own is busy.
     pthread_setaffinity_np(thread_, sizeof allowed_, &allowed_);
