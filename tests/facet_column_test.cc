@@ -102,7 +102,9 @@ TEST_CASE("facet_column: a column is refused for another state of its database, 
   make_db(tmp.sub("db"), 50);
   const std::string path = tmp.sub("column");
   FacetColumn::write(Xapian::Database(tmp.sub("db")), path);
-  REQUIRE(FacetColumn::open(path, Xapian::Database(tmp.sub("db"))));
+  auto kept = FacetColumn::open(path, Xapian::Database(tmp.sub("db")));
+  REQUIRE(kept);
+  CHECK(kept->current_for(Xapian::Database(tmp.sub("db"))));
 
   SUBCASE("a commit after it") {
     {
@@ -114,6 +116,8 @@ TEST_CASE("facet_column: a column is refused for another state of its database, 
     }
     Xapian::Database db(tmp.sub("db"));
     CHECK_FALSE(FacetColumn::open(path, db));
+    // One opened before the commit (kept by a searcher) is no longer current.
+    CHECK_FALSE(kept->current_for(db));
     // Written again, it is current.
     FacetColumn::write(db, path);
     auto column = FacetColumn::open(path, db);
@@ -124,6 +128,7 @@ TEST_CASE("facet_column: a column is refused for another state of its database, 
     Xapian::Database other(make_db(tmp.sub("other"), 50));
     REQUIRE(other.get_revision() == Xapian::Database(tmp.sub("db")).get_revision());
     CHECK_FALSE(FacetColumn::open(path, other));
+    CHECK_FALSE(kept->current_for(other));
   }
 }
 

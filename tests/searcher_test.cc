@@ -902,6 +902,29 @@ TEST_CASE("searcher: facet counts come from the generation's facet column when i
   CHECK(facets(true) == now);
 }
 
+TEST_CASE("searcher: one Searcher's searches count from the facet column it kept, until the index changes") {
+  TempDir tmp;
+  MemoryFileSystem fs = fixture_corpus();
+  const IndexOptions io = own_index(tmp, fs);
+  Searcher s(io.index_dir, {}, SearcherOptions{.prepare_counting = true});
+  auto facets = [&] {
+    SearchOptions o;
+    std::vector<std::string> out;
+    for (const FacetCounts& f : s.search(o).facets)
+      for (const FacetCount& c : f.counts) out.push_back(f.name + "=" + c.value + ":" + std::to_string(c.count));
+    return out;
+  };
+  const std::vector<std::string> first = facets();
+  CHECK(std::count(first.begin(), first.end(), "institution=FU Berlin:2") == 1);
+  CHECK(facets() == first);  // counted again with the handle and column kept
+  fs.write("corpus/groups/new.md", Md{.name = "New Group", .title = "Fish", .institutions = "FU Berlin", .body = "Zebrafish."}.str());
+  REQUIRE(update_index(io, fs).added == 1);
+  s.refresh();
+  const std::vector<std::string> now = facets();
+  CHECK(std::count(now.begin(), now.end(), "institution=FU Berlin:3") == 1);
+  CHECK(facets() == now);
+}
+
 TEST_CASE("searcher: a query longer than kMaxQueryBytes is refused with kUsage, one that long is read") {
   SearchOptions o;
   o.query = std::string(kMaxQueryBytes + 1, 'a');

@@ -71,20 +71,22 @@ std::shared_ptr<const FacetColumn> FacetColumn::open(const std::string& path, co
   const std::string_view bytes = file->bytes();
   if (bytes.size() < kHeader || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return nullptr;
   const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
-  const uint64_t revision = get(header + 8, 8);
   const uint64_t last = get(header + 16, 4);
   const uint64_t data_size = get(header + 20, 4);
-  if (revision != db.get_revision() || last != db.get_lastdocid() ||
-      bytes.size() != kHeader + 4 * (last + 1) + data_size ||
-      bytes.substr(kUuidAt, kUuidSize) != padded_uuid(db))
-    return nullptr;
+  if (bytes.size() != kHeader + 4 * (last + 1) + data_size) return nullptr;
   std::shared_ptr<FacetColumn> column(new FacetColumn);
+  column->header_ = header;
   column->offsets_ = header + kHeader;
   column->data_ = bytes.data() + kHeader + 4 * (last + 1);
   column->data_size_ = static_cast<uint32_t>(data_size);
   column->last_ = static_cast<Xapian::docid>(last);
   column->file_ = std::move(file);
-  return column;
+  return column->current_for(db) ? column : nullptr;
+}
+
+bool FacetColumn::current_for(const Xapian::Database& db) const {
+  return get(header_ + 8, 8) == db.get_revision() && last_ == db.get_lastdocid() &&
+         std::string_view(reinterpret_cast<const char*>(header_) + kUuidAt, kUuidSize) == padded_uuid(db);
 }
 
 FacetColumn::Span FacetColumn::span(Xapian::docid did) const {

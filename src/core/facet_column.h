@@ -40,6 +40,10 @@ class FacetColumn {
   // database.
   static std::shared_ptr<const FacetColumn> open(const std::string& path, const Xapian::Database& db);
 
+  // Whether the column is of `db` as `db` is now (what open() checks):
+  // a column kept from an earlier search may be used again if so.
+  bool current_for(const Xapian::Database& db) const;
+
   // The slot's value of `did`: "" for a docid with none, or past the last.
   std::string_view value(Xapian::docid did) const;
 
@@ -63,6 +67,7 @@ class FacetColumn {
   const unsigned char* offset_of(Xapian::docid did) const { return offsets_ + 4 * (did - 1); }
 
   std::shared_ptr<const MappedFile> file_;
+  const unsigned char* header_ = nullptr;
   const unsigned char* offsets_ = nullptr;  // last_ + 1 of them, little-endian
   const char* data_ = nullptr;
   uint32_t data_size_ = 0;

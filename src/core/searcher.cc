@@ -389,6 +389,9 @@ struct Searcher::Impl {
     std::unique_ptr<AsideTask> task;
     std::optional<Xapian::Database> handle;
     std::string handle_stub;  // the stub's text when `handle` was opened
+    // The facet column of `handle`, given if kept from an earlier search
+    // and used if still current; then the one the thread used.
+    std::shared_ptr<const FacetColumn> column;
     std::promise<CountRequest> request;
     std::future<CountRequest> requested = request.get_future();
     std::optional<Counts> counts;
@@ -410,6 +413,10 @@ struct Searcher::Impl {
   // matches on another core while `db` ranks them. Kept from the first
   // search that counts aside for the next.
   std::optional<Xapian::Database> count_db;
+  // Its facet column, kept with it: unmapping it when a search is done
+  // would cost the search's thread a TLB flush, and the next search would
+  // map it again.
+  std::shared_ptr<const FacetColumn> count_column;
 
   // The first search's counting thread, started with the Searcher when
   // SearcherOptions::prepare_counting asks for it.
@@ -417,6 +424,7 @@ struct Searcher::Impl {
 
   void reopen() {
     count_db.reset();
+    count_column.reset();
     db = location.open_reader(&stub);
     remote = lists_remote_shard(stub);
     facet_mode = FacetCounter::Mode::kLocal;
@@ -710,10 +718,12 @@ struct Searcher::Impl {
 
   // A thread that counts one search's matches on `handle` (opened there
   // if none) once the search hands over its request (count_aside).
-  std::unique_ptr<Counting> start_counting(std::optional<Xapian::Database> handle, std::string handle_stub) {
+  std::unique_ptr<Counting> start_counting(std::optional<Xapian::Database> handle, std::string handle_stub,
+                                           std::shared_ptr<const FacetColumn> column = nullptr) {
     auto c = std::make_unique<Counting>();
     c->handle = std::move(handle);
     c->handle_stub = std::move(handle_stub);
+    c->column = std::move(column);
     c->task = std::make_unique<AsideTask>([this, c = c.get()] { count_aside(*c); });
     return c;
   }
@@ -728,7 +738,7 @@ struct Searcher::Impl {
     // usual reason to count).
     std::shared_ptr<FacetLookup> names;
     if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
-    std::shared_ptr<const FacetColumn> column = facet_column(c.handle_stub, *c.handle);
+    if (!c.column || !c.column->current_for(*c.handle)) c.column = facet_column(c.handle_stub, *c.handle);
     // The snippets of nearly every page of hits meet accented text, and
     // the records of the page need the codec.
     try {
@@ -745,7 +755,7 @@ struct Searcher::Impl {
     if (c.handle->get_revision() != request.revision) {
       c.handle->reopen();
       names.reset();  // the dictionary may have grown
-      column = facet_column(c.handle_stub, *c.handle);
+      c.column = facet_column(c.handle_stub, *c.handle);
     }
     if (c.handle->get_revision() != request.revision) return;
     const Xapian::Query query = Xapian::Query::unserialise(request.query);
@@ -753,7 +763,7 @@ struct Searcher::Impl {
     enquire.set_query(query);
     const Xapian::MSet none = enquire.get_mset(0, 0);
     c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
-                     none.get_matches_lower_bound(), none.get_matches_upper_bound(), names, column);
+                     none.get_matches_lower_bound(), none.get_matches_upper_bound(), names, c.column);
   }
 
   // The FacetColumn of `on`, read through the generation `on_stub` names,
@@ -895,7 +905,7 @@ struct Searcher::Impl {
     if (!counted || remote || db.size() != 1)
       counting.reset();
     else if (!counting)
-      counting = start_counting(std::exchange(count_db, std::nullopt), stub);
+      counting = start_counting(std::exchange(count_db, std::nullopt), stub, std::exchange(count_column, nullptr));
 
     Xapian::Query query = given ? *given
                           : blank(opt.query) ? Xapian::Query::MatchAll
@@ -972,7 +982,10 @@ struct Searcher::Impl {
     if (counting) {
       counting->task->finish();
       counts_aside = std::move(counting->counts);
-      if (counting->handle && counting->handle_stub == stub) count_db = std::move(counting->handle);
+      if (counting->handle && counting->handle_stub == stub) {
+        count_db = std::move(counting->handle);
+        count_column = std::move(counting->column);
+      }
     }
     if (counted)
       take_counts(counts_aside ? std::move(*counts_aside)
