@@ -29,21 +29,6 @@ namespace resdex {
 
 namespace {
 
-// Whether `text` may hold an a, o or u with a diaeresis: precomposed
-// (U+00C4, U+00D6, U+00DC, U+00E4, U+00F6, U+00FC) or combining (U+0308).
-// A cheap byte scan that spares the word-by-word pass for almost all text.
-bool has_umlaut(std::string_view text) {
-  for (size_t i = text.find_first_of("\xC3\xCC"); i != std::string_view::npos && i + 1 < text.size();
-       i = text.find_first_of("\xC3\xCC", i + 1)) {
-    unsigned char next = static_cast<unsigned char>(text[i + 1]);
-    if (text[i] == '\xCC' ? next == 0x88
-                           : (next == 0x84 || next == 0x96 || next == 0x9C || next == 0xA4 ||
-                              next == 0xB6 || next == 0xBC))
-      return true;
-  }
-  return false;
-}
-
 // Whether a term is a word for the spelling data: unprefixed (not a field
 // term or a "Z" stem) and not a number.
 bool is_spelling_word(const std::string& term) {

@@ -54,6 +54,12 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
     if (stemmed) stem_heads_.push_back(form.substr(0, form.size() > 2 ? form.size() - 2 : 1));
     (stemmed ? stems_ : words_).emplace(std::move(form));
   }
+  for (const std::string& w : words_) first_bytes_.set(static_cast<unsigned char>(w[0]));
+  for (const std::string& h : stem_heads_) first_bytes_.set(static_cast<unsigned char>(h[0]));
+  for (const std::string& w : wildcards_) {
+    if (w.empty()) first_bytes_.set();
+    else first_bytes_.set(static_cast<unsigned char>(w[0]));
+  }
 }
 
 bool Highlighter::matches(std::string_view word, std::string_view folded) const {
@@ -61,8 +67,10 @@ bool Highlighter::matches(std::string_view word, std::string_view folded) const 
 }
 
 bool Highlighter::may_match(std::string_view word, std::string_view folded) const {
+  // A word with an umlaut may match by its German spelling (match_uncached).
+  if (folded.empty() || !first_bytes_[static_cast<unsigned char>(folded[0])]) return has_umlaut(word);
   return starts_with_any(folded, wildcards_) || words_.count(folded) || starts_with_any(folded, stem_heads_) ||
-         !is_ascii(word);  // may have an umlaut: match_uncached() tries its German spelling
+         has_umlaut(word);
 }
 
 int Highlighter::match_id(std::string_view word, std::string_view folded) const {

@@ -6,6 +6,7 @@
 // did and compares it with the terms the document matched on.
 #pragma once
 
+#include <bitset>
 #include <set>
 #include <string>
 #include <string_view>
@@ -86,6 +87,11 @@ class Highlighter {
   // search's snippet work.
   std::vector<std::string> stem_heads_;
   std::vector<std::string> wildcards_;
+  // The first bytes of words_, stem_heads_ and wildcards_ (all of them for
+  // an empty wildcard): a folded word that starts with none of them can
+  // only match by its German spelling. Most words of a text are told so
+  // by one lookup, without the string comparisons of may_match().
+  std::bitset<256> first_bytes_;
   // match_id() of each word asked about (`folded` is a function of `word`).
   mutable std::unordered_map<std::string, int, ViewHash, std::equal_to<>> seen_;
   // The ids of match_id(), by stem (or folded form).

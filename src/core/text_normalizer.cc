@@ -16,6 +16,18 @@
 
 namespace resdex {
 
+bool has_umlaut(std::string_view text) {
+  for (size_t i = text.find_first_of("\xC3\xCC"); i != std::string_view::npos && i + 1 < text.size();
+       i = text.find_first_of("\xC3\xCC", i + 1)) {
+    unsigned char next = static_cast<unsigned char>(text[i + 1]);
+    if (text[i] == '\xCC' ? next == 0x88
+                           : (next == 0x84 || next == 0x96 || next == 0x9C || next == 0xA4 ||
+                              next == 0xB6 || next == 0xBC))
+      return true;
+  }
+  return false;
+}
+
 bool is_ascii(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();

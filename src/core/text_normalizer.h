@@ -96,6 +96,13 @@ std::string utf8_encode(char32_t c);
 // True if every byte of `s` is ASCII.
 bool is_ascii(std::string_view s);
 
+// Whether `text` may hold an a, o or u with a diaeresis: precomposed
+// (U+00C4, U+00D6, U+00DC, U+00E4, U+00F6, U+00FC) or combining (U+0308).
+// A cheap byte scan: the indexer gives a word its German spelling
+// (TextNormalizer::german_variant) only if it passes, so a word that does
+// not cannot match by one.
+bool has_umlaut(std::string_view text);
+
 // True if `text` is well-formed UTF-8. On false, *bad_offset (if given) is
 // the byte offset of the first invalid sequence.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
