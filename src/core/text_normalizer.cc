@@ -167,26 +167,16 @@ void check(UErrorCode ec, const char* what) {
 // ICU's normalizers. ICU makes each once per process, on the first call,
 // loading its data (~30 us in a fresh process): asked for only when text
 // that is not pure ASCII comes (prepare_unicode() asks ahead).
-const icu::Normalizer2& nfkc_cf() {
+const icu::Normalizer2& normalizer(const icu::Normalizer2* (*instance)(UErrorCode&), const char* what) {
   UErrorCode ec = U_ZERO_ERROR;
-  const icu::Normalizer2* n = icu::Normalizer2::getNFKCCasefoldInstance(ec);
-  check(ec, "NFKC_Casefold");
+  const icu::Normalizer2* n = instance(ec);
+  check(ec, what);
   return *n;
 }
 
-const icu::Normalizer2& nfd() {
-  UErrorCode ec = U_ZERO_ERROR;
-  const icu::Normalizer2* n = icu::Normalizer2::getNFDInstance(ec);
-  check(ec, "NFD");
-  return *n;
-}
-
-const icu::Normalizer2& nfc() {
-  UErrorCode ec = U_ZERO_ERROR;
-  const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(ec);
-  check(ec, "NFC");
-  return *n;
-}
+const icu::Normalizer2& nfkc_cf() { return normalizer(icu::Normalizer2::getNFKCCasefoldInstance, "NFKC_Casefold"); }
+const icu::Normalizer2& nfd() { return normalizer(icu::Normalizer2::getNFDInstance, "NFD"); }
+const icu::Normalizer2& nfc() { return normalizer(icu::Normalizer2::getNFCInstance, "NFC"); }
 
 }  // namespace
 
