@@ -413,9 +413,10 @@ struct Searcher::Impl {
   // matches on another core while `db` ranks them. Kept from the first
   // search that counts aside for the next.
   std::optional<Xapian::Database> count_db;
-  // Its facet column, kept with it: unmapping it when a search is done
-  // would cost the search's thread a TLB flush, and the next search would
-  // map it again.
+  // The generation's facet column, kept from the search before (its
+  // counting thread's, or its own count's) while it is current: unmapping
+  // it when a search is done would cost the search's thread a TLB flush,
+  // and the next search would map it again.
   std::shared_ptr<const FacetColumn> count_column;
 
   // The first search's counting thread, started with the Searcher when
@@ -738,7 +739,7 @@ struct Searcher::Impl {
     // usual reason to count).
     std::shared_ptr<FacetLookup> names;
     if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
-    if (!c.column || !c.column->current_for(*c.handle)) c.column = facet_column(c.handle_stub, *c.handle);
+    c.column = current_column(std::move(c.column), c.handle_stub, *c.handle);
     // The snippets of nearly every page of hits meet accented text, and
     // the records of the page need the codec.
     try {
@@ -764,6 +765,13 @@ struct Searcher::Impl {
     const Xapian::MSet none = enquire.get_mset(0, 0);
     c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
                      none.get_matches_lower_bound(), none.get_matches_upper_bound(), names, c.column);
+  }
+
+  // `kept` if it is still the current facet column of `on`, else the
+  // one facet_column() finds.
+  std::shared_ptr<const FacetColumn> current_column(std::shared_ptr<const FacetColumn> kept,
+                                                    const std::string& on_stub, const Xapian::Database& on) const {
+    return kept && kept->current_for(on) ? kept : facet_column(on_stub, on);
   }
 
   // The FacetColumn of `on`, read through the generation `on_stub` names,
@@ -978,21 +986,21 @@ struct Searcher::Impl {
       }
       result.hits.push_back(std::move(hit));
     }
-    std::optional<Counts> counts_aside;
+    std::optional<Counts> counts;
     if (counting) {
       counting->task->finish();
-      counts_aside = std::move(counting->counts);
+      counts = std::move(counting->counts);
       if (counting->handle && counting->handle_stub == stub) {
         count_db = std::move(counting->handle);
         count_column = std::move(counting->column);
       }
     }
-    if (counted)
-      take_counts(counts_aside ? std::move(*counts_aside)
-                               : count(db, query, opt, mset.get_matches_estimated(),
-                                       mset.get_matches_lower_bound(), mset.get_matches_upper_bound(),
-                                       nullptr, facet_column(stub, db)),
-                  mset, &result);
+    if (counted && !counts) {
+      count_column = current_column(count_column, stub, db);
+      counts = count(db, query, opt, mset.get_matches_estimated(), mset.get_matches_lower_bound(),
+                     mset.get_matches_upper_bound(), nullptr, count_column);
+    }
+    if (counted) take_counts(std::move(*counts), mset, &result);
     return result;
   }
 
