@@ -644,6 +644,26 @@ TEST_CASE("indexer: a JSONL line without a readable id fails and no document of 
   CHECK(f.find("quantum").empty());
 }
 
+TEST_CASE("indexer: a document's source slot holds its path's 8-byte hash, one per file") {
+  JsonlFixture f;
+  f.fs.write("more.jsonl", join_lines({rec("m1", "Hydrology", "Rivers.")}));
+  f.options.corpus_paths = {"abs.jsonl", "more.jsonl"};
+  REQUIRE(f.run().added == 5);
+  Xapian::Database db(f.options.index_dir);
+  auto source_of = [&](const std::string& id) {
+    Xapian::PostingIterator p = db.postlist_begin(schema::kPrefixId + id);
+    REQUIRE(p != db.postlist_end(schema::kPrefixId + id));
+    return db.get_document(*p).get_value(schema::kSlotSource);
+  };
+  Searcher s(f.options.index_dir);
+  const std::string a1 = source_of("a1");
+  CHECK(a1.size() == 8);
+  CHECK(a1 == schema::source_value(s.get("a1").path));
+  CHECK(source_of("a2") == a1);
+  CHECK(source_of("m1") == schema::source_value(s.get("m1").path));
+  CHECK(source_of("m1") != a1);
+}
+
 TEST_CASE("indexer: a JSONL line with a readable id but a bad field keeps its last good version") {
   JsonlFixture f;
   REQUIRE(f.run().added == 4);

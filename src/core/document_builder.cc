@@ -178,7 +178,7 @@ Xapian::Document DocumentBuilder::build(const Document& doc) {
 
   xdoc.add_value(schema::kSlotId, doc.id);
   xdoc.add_value(schema::kSlotHash, doc.hash);
-  xdoc.add_value(schema::kSlotSource, doc.path);
+  xdoc.add_value(schema::kSlotSource, schema::source_value(doc.path));
   FacetValues facets;
   for (size_t i = 0; i < kFacetCount; ++i) {
     const schema::FacetId f = schema::kFacets[i].id;

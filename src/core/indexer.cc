@@ -1,6 +1,7 @@
 #include "core/indexer.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -34,21 +35,25 @@ struct Indexed {
   Xapian::docid docid;  // within its shard
   size_t shard;
   std::string hash;
-  const std::string* source;  // in IndexState::sources
+  const std::string* source;  // its schema::source_value, in IndexState::sources
 };
 
 // What the index holds: id -> its document.
 struct IndexState {
   std::unordered_map<std::string, Indexed> docs;
-  // The source files, each once: a JSONL file's path is every one of its
-  // documents' source. A set's elements stay where they are.
+  // The source files' schema::source_value, each once: a JSONL file's is
+  // every one of its documents' source. A set's elements stay where they
+  // are.
   std::unordered_set<std::string> sources;
 };
 
 // Adds to *state the documents of `db`, shard `shard`, read from the value
 // streams (no document is loaded). The three streams hold the same
-// documents in docid order, so they are read side by side.
+// documents in docid order, so they are read side by side. A database of
+// schema version 8 or older (the previous generation of a rebuild) holds
+// the paths themselves.
 void read_state(const Xapian::Database& db, size_t shard, IndexState* state) {
+  const bool paths = std::atoi(db.get_metadata(schema::kVersionKey).c_str()) < 9;
   state->docs.reserve(state->docs.size() + db.get_doccount());
   // The value of `slot` for `did` from its stream `it`, moved forward.
   auto value_at = [&](Xapian::ValueIterator& it, Xapian::valueno slot, Xapian::docid did) {
@@ -60,8 +65,9 @@ void read_state(const Xapian::Database& db, size_t shard, IndexState* state) {
   const std::string* last_source = nullptr;
   for (auto v = db.valuestream_begin(schema::kSlotId); v != db.valuestream_end(schema::kSlotId); ++v) {
     const Xapian::docid did = v.get_docid();
-    std::string path = value_at(source, schema::kSlotSource, did);
-    if (!last_source || *last_source != path) last_source = &*state->sources.insert(std::move(path)).first;
+    std::string from = value_at(source, schema::kSlotSource, did);
+    if (paths) from = schema::source_value(from);
+    if (!last_source || *last_source != from) last_source = &*state->sources.insert(std::move(from)).first;
     state->docs.emplace(*v, Indexed{did, shard, value_at(hash, schema::kSlotHash, did), last_source});
   }
 }
@@ -72,12 +78,12 @@ IndexState read_state(const Xapian::Database& db) {
   return state;
 }
 
-// The B-tree block size of a generation (Xapian's default: 8 KB). Each
-// block has overhead and a tail too short for the next entry; at 16 KB the
-// ACL Anthology's index is 4.1 MB (1.5%) smaller, and searches take no
-// longer (tools/bench/search_bench.py, docs/performance.md). Larger blocks
-// save little more (32 KB: 2.3%) and make an edit rewrite more.
-constexpr unsigned kBlockSize = 16384;
+// The B-tree block size of a generation: Xapian's default, 8 KB. At 16 KB
+// the ACL Anthology's index is 1.5 MB (0.6%) smaller, but a search is ~3%
+// slower: each block it reads goes into a buffer of that size, and a new
+// page of memory costs more than the read (~1.3 us on the benchmark
+// machine; docs/performance.md).
+constexpr unsigned kBlockSize = 8192;
 
 // The shard a new document goes to: stable for an id, spread evenly.
 size_t shard_of(const std::string& id, size_t shards) {
@@ -119,7 +125,7 @@ class CorpusPass {
         },
         [&](const std::string& id, ReadError&& err) {
           if (id.empty()) {
-            unsure_sources_.insert(err.path);
+            unsure_sources_.insert(schema::source_value(err.path));
           } else {
             seen_.emplace(id, path_number(err.path));
             unreadable_.push_back(id);
@@ -134,7 +140,8 @@ class CorpusPass {
 
   // Whether a document no longer in the corpus may be removed. A source
   // with a line whose id could not be read keeps all its documents, since
-  // the broken line may be any of them.
+  // the broken line may be any of them. `source`: the document's
+  // schema::source_value.
   bool gone(const std::string& id, const std::string& source) const {
     return !seen_.count(id) && !unsure_sources_.count(source);
   }
@@ -156,7 +163,7 @@ class CorpusPass {
   IndexReport& report_;
   std::unordered_map<std::string, uint32_t> seen_;  // id -> its source, in paths_
   std::vector<std::string> paths_;
-  std::unordered_set<std::string> unsure_sources_;
+  std::unordered_set<std::string> unsure_sources_;  // as schema::source_value
   std::vector<std::string> unreadable_;
 };
 
@@ -393,9 +400,12 @@ void carry_forward(const Xapian::Database& previous, const CorpusPass& pass,
       // mean a damaged `previous`.
       Xapian::Document doc = previous.get_document(*p);
       Xapian::Document copy;
-      copy.add_value(schema::kSlotData, codec.encode(old_codec.decode(stored_record(doc))));
-      for (Xapian::valueno slot : {schema::kSlotId, schema::kSlotHash, schema::kSlotSource})
-        copy.add_value(slot, doc.get_value(slot));
+      const Document record = old_codec.decode(stored_record(doc));
+      copy.add_value(schema::kSlotData, codec.encode(record));
+      // Made again from the record's path: an older `previous` holds the
+      // path itself.
+      copy.add_value(schema::kSlotSource, schema::source_value(record.path));
+      for (Xapian::valueno slot : {schema::kSlotId, schema::kSlotHash}) copy.add_value(slot, doc.get_value(slot));
       copy.add_value(schema::kSlotFacets, shards[0].facets->encode(facet_values(doc, old_ids, old_facets)));
       for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         copy.add_term(*t, t.get_wdf());

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <xxhash.h>
+
 #include "core/text_normalizer.h"
 
 namespace resdex::schema {
@@ -143,6 +145,13 @@ std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view 
     encoded.remove_prefix(sep + 1);
   }
   return parts;
+}
+
+std::string source_value(std::string_view path) {
+  const uint64_t h = XXH3_64bits(path.data(), path.size());
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((h >> (8 * i)) & 0xff);
+  return out;
 }
 
 std::string encode_list(const std::vector<std::string>& values) {

@@ -24,7 +24,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 8;
+inline constexpr int kVersion = 9;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
@@ -63,7 +63,9 @@ inline constexpr const char* kStemmer = "english";
 enum Slot : Xapian::valueno {
   kSlotId = 0,      // document id; breaks ranking ties stably
   kSlotHash = 1,    // content hash of the source (hex), for incremental runs
-  kSlotSource = 2,  // the file the document came from
+  // The file the document came from, as source_value() of its path (from
+  // schema version 9; the path itself before).
+  kSlotSource = 2,
   // Every facet's values of a document in one: their ids
   // (FacetDictionary::encode) from schema version 8, the values
   // themselves (encode_facets) in versions 3 to 7, which are still read.
@@ -178,6 +180,15 @@ std::string encode_facets(const std::vector<std::string>& slot_values);
 // The facets' lists that encode_facets() joined, in kFacets order: views
 // into `encoded`, "" for a facet past its end.
 std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view encoded);
+
+// The kSlotSource value of a document read from `path`: the path's 64-bit
+// XXH3 hash, 8 bytes. An update only asks of a document's source whether
+// it could be read this time (the path of an unreadable file or line is
+// hashed the same way), so the hash serves as the path did, in 8 bytes
+// instead of the path's: Xapian keeps every value twice (its value stream
+// and the document's own list), and the one JSONL path of the 58,959 ACL
+// abstracts took 6.5 MB of a 267 MB index (docs/performance.md).
+std::string source_value(std::string_view path);
 
 // Multi-valued slot contents: values joined by '\x1f' (unit separator,
 // which never occurs in a value: encode_list drops control characters).
