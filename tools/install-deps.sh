@@ -23,6 +23,7 @@ PACKAGES=(
   rapidjson-dev
   libxxhash-dev
   zlib1g-dev
+  lld
   libzstd-dev
   libcpp-httplib-dev
 )
