@@ -10,6 +10,7 @@
 
 #include <xapian.h>
 
+#include "core/facet_dictionary.h"
 #include "core/schema.h"
 #include "test_support.h"
 
@@ -30,6 +31,25 @@ std::string make_db(const std::string& dir, Xapian::docid n) {
     db.replace_document(d, doc);
   }
   db.delete_document(4);
+  db.commit();
+  return dir;
+}
+
+// A database of this schema version whose facet slot holds ids of a
+// dictionary of 150 institutions (given out of value order, so ids and
+// ranks differ; three metadata entries) and one year.
+std::string make_db_with_dictionary(const std::string& dir) {
+  Xapian::WritableDatabase db(dir, Xapian::DB_CREATE_OR_OVERWRITE);
+  FacetDictionary d;
+  for (int i = 0; i < 150; ++i) d.id(0, "inst " + std::to_string((i * 37) % 150));
+  FacetValues values;
+  values[0] = {"inst 1", "inst 2"};
+  values[2] = {"2020"};
+  Xapian::Document doc;
+  doc.add_value(schema::kSlotFacets, d.encode(values));
+  db.add_document(doc);
+  d.store(db);
+  db.set_metadata(schema::kVersionKey, std::to_string(schema::kVersion));
   db.commit();
   return dir;
 }
@@ -158,7 +178,7 @@ TEST_CASE("facet_column: offsets out of order in a damaged file give no value, n
   FacetColumn::write(db, path);
   std::string bytes = read_file(path);
   // Docid 2's end offset (the third offset) set far past the data.
-  const size_t at = 64 + 4 * 2;
+  const size_t at = 72 + 4 * 2;
   bytes[at] = bytes[at + 1] = bytes[at + 2] = bytes[at + 3] = '\xff';
   write_file(path, bytes);
   auto column = FacetColumn::open(path, db);
@@ -167,6 +187,72 @@ TEST_CASE("facet_column: offsets out of order in a damaged file give no value, n
   CHECK(column->value(2).empty());
   CHECK(column->value(3).empty());
   CHECK(column->value(5) == "v5");
+}
+
+TEST_CASE("facet_column: the column holds the facet dictionary the database's metadata holds") {
+  TempDir tmp;
+  Xapian::Database db(make_db_with_dictionary(tmp.sub("db")));
+  FacetColumn::write(db, tmp.sub("column"));
+  auto column = FacetColumn::open(tmp.sub("column"), db);
+  REQUIRE(column);
+  REQUIRE(column->has_dictionary());
+  FacetLookup stored(db);
+  FacetLookup through(db, column);
+  for (size_t f = 0; f < kFacetCount; ++f) {
+    CAPTURE(f);
+    REQUIRE(column->dictionary_size(f) == stored.size(f));
+    CHECK(through.size(f) == stored.size(f));
+    for (uint32_t id = 0; id < stored.size(f); ++id) {
+      CAPTURE(id);
+      CHECK(column->rank(f, id) == stored.rank(f, id));
+      CHECK(column->dictionary_value(f, id) == stored.value(f, id));
+      CHECK(through.value(f, id) == stored.value(f, id));
+    }
+  }
+  CHECK(column->dictionary_size(0) == 150);
+  CHECK(column->dictionary_size(1) == 0);
+  CHECK(column->dictionary_value(2, 0) == "2020");
+  CHECK(column->dictionary_value(0, 150).empty());
+  CHECK(column->dictionary_value(1, 0).empty());
+
+  // A slot of values rather than ids (an index before schema version 8):
+  // no dictionary, and a FacetLookup reads the metadata.
+  Xapian::Database plain(make_db(tmp.sub("plain"), 10));
+  FacetColumn::write(plain, tmp.sub("plain-column"));
+  auto without = FacetColumn::open(tmp.sub("plain-column"), plain);
+  REQUIRE(without);
+  CHECK_FALSE(without->has_dictionary());
+}
+
+TEST_CASE("facet_column: a damaged dictionary is no column, or gives no value rather than a read past it") {
+  TempDir tmp;
+  Xapian::Database db(make_db_with_dictionary(tmp.sub("db")));
+  const std::string path = tmp.sub("column");
+  FacetColumn::write(db, path);
+  const std::string bytes = read_file(path);
+  // The dictionary starts after the header, two offsets (docid 1 is the
+  // last) and the data.
+  const auto data_size = static_cast<unsigned char>(bytes[20]) | static_cast<unsigned char>(bytes[21]) << 8;
+  const size_t dictionary = 72 + 4 * 2 + data_size;
+  REQUIRE(static_cast<unsigned char>(bytes[dictionary]) == 150);
+
+  SUBCASE("more ids than the section holds") {
+    std::string damaged = bytes;
+    damaged[dictionary + 1] = '\x7f';
+    write_file(path, damaged);
+    CHECK_FALSE(FacetColumn::open(path, db));
+  }
+  SUBCASE("a value's end offset past the values") {
+    std::string damaged = bytes;
+    const size_t end_of_id_3 = dictionary + 4 + 4 * 150 + 4 * 4;
+    damaged[end_of_id_3 + 2] = '\x7f';
+    write_file(path, damaged);
+    auto column = FacetColumn::open(path, db);
+    REQUIRE(column);
+    CHECK(column->dictionary_value(0, 3).empty());
+    CHECK(column->dictionary_value(0, 4).empty());
+    CHECK(column->dictionary_value(0, 5) == FacetLookup(db).value(0, 5));
+  }
 }
 
 }  // namespace

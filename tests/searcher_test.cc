@@ -879,10 +879,25 @@ TEST_CASE("searcher: facet counts come from the generation's facet column when i
   };
   const std::string column = read_file();
 
+  // The facet names come from the column's copy of the dictionary: one
+  // renamed there (same length) shows renamed.
+  const size_t name_at = column.find("FU Berlin");
+  REQUIRE(name_at != std::string::npos);
+  REQUIRE(name_at > 72);
+  std::string renamed = column;
+  renamed.replace(name_at, 9, "FU Berlix");
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << renamed;
+  const std::vector<std::string> inline_counted = facets(false);
+  CHECK(std::count(inline_counted.begin(), inline_counted.end(), "institution=FU Berlix:2") == 1);
+  const std::vector<std::string> aside = facets(true);
+  CHECK(std::count(aside.begin(), aside.end(), "institution=FU Berlix:2") == 1);
+
   // The same column with every value empty (its header kept, offsets all
-  // 0, no data): counts of nothing show the column is what is read.
-  std::string emptied = column.substr(0, 64);
+  // 0, no data, no dictionary): counts of nothing show the column is what
+  // is read.
+  std::string emptied = column.substr(0, 72);
   for (size_t i = 20; i < 24; ++i) emptied[i] = '\0';
+  for (size_t i = 64; i < 72; ++i) emptied[i] = '\0';
   const auto last = static_cast<unsigned char>(column[16]) | static_cast<unsigned char>(column[17]) << 8;
   emptied += std::string(4 * (last + 1), '\0');
   std::ofstream(file, std::ios::binary | std::ios::trunc) << emptied;

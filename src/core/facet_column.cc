@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/facet_dictionary.h"
 #include "core/index_location.h"
 #include "core/mapped_file.h"
 #include "core/schema.h"
@@ -12,17 +13,23 @@ namespace resdex {
 
 namespace {
 
-// The file: a 64-byte header, the offsets of the values (one more than
-// the last docid; docid d's value is data[offset[d-1], offset[d])), then
-// the values one after the other. Integers are little-endian.
+// The file: a 72-byte header, the offsets of the values (one more than
+// the last docid; docid d's value is data[offset[d-1], offset[d])), the
+// values one after the other, then the dictionary. Integers are
+// little-endian.
 //
-//    0  8  magic "RXFACET1"
+//    0  8  magic "RXFACET2" ("RXFACET1": no dictionary, not read now)
 //    8  8  the database's revision
 //   16  4  its last docid
 //   20  4  the size of the data
 //   24 40  its uuid, NUL-padded
-constexpr char kMagic[8] = {'R', 'X', 'F', 'A', 'C', 'E', 'T', '1'};
-constexpr size_t kHeader = 64;
+//   64  8  the size of the dictionary
+//
+// The dictionary: for each facet of schema::kFacets in order, its number
+// of ids n, the n ranks, n + 1 offsets into its values (from 0 to their
+// size) and the values, all 4-byte integers but the values.
+constexpr char kMagic[8] = {'R', 'X', 'F', 'A', 'C', 'E', 'T', '2'};
+constexpr size_t kHeader = 72;
 constexpr size_t kUuidAt = 24;
 constexpr size_t kUuidSize = 40;
 
@@ -40,6 +47,29 @@ std::string padded_uuid(const Xapian::Database& db) {
   std::string uuid = db.get_uuid();
   uuid.resize(kUuidSize, '\0');
   return uuid;
+}
+
+// The dictionary section of `db`'s column (see above).
+std::string dictionary_of(const Xapian::Database& db) {
+  std::string out;
+  auto append = [&](uint64_t v) {
+    out.resize(out.size() + 4);
+    put(out, out.size() - 4, v, 4);
+  };
+  FacetLookup lookup(db);
+  for (size_t f = 0; f < std::size(schema::kFacets); ++f) {
+    const uint32_t n = static_cast<uint32_t>(lookup.size(f));
+    append(n);
+    for (uint32_t id = 0; id < n; ++id) append(lookup.rank(f, id));
+    std::string values;
+    append(0);
+    for (uint32_t id = 0; id < n; ++id) {
+      values += lookup.value(f, id);
+      append(values.size());
+    }
+    out += values;
+  }
+  return out;
 }
 
 }  // namespace
@@ -61,7 +91,10 @@ void FacetColumn::write(const Xapian::Database& db, const std::string& path) {
   put(out, 16, last, 4);
   put(out, 20, data.size(), 4);
   out.replace(kUuidAt, kUuidSize, padded_uuid(db));
+  const std::string dictionary = FacetDictionary::holds_ids(db) ? dictionary_of(db) : std::string();
+  put(out, 64, dictionary.size(), 8);
   out += data;
+  out += dictionary;
   replace_file(path, out);
 }
 
@@ -73,13 +106,18 @@ std::shared_ptr<const FacetColumn> FacetColumn::open(const std::string& path, co
   const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
   const uint64_t last = get(header + 16, 4);
   const uint64_t data_size = get(header + 20, 4);
-  if (bytes.size() != kHeader + 4 * (last + 1) + data_size) return nullptr;
+  const uint64_t dictionary_size = get(header + 64, 8);
+  if (dictionary_size > bytes.size() || bytes.size() != kHeader + 4 * (last + 1) + data_size + dictionary_size)
+    return nullptr;
   std::shared_ptr<FacetColumn> column(new FacetColumn);
   column->header_ = header;
   column->offsets_ = header + kHeader;
   column->data_ = bytes.data() + kHeader + 4 * (last + 1);
   column->data_size_ = static_cast<uint32_t>(data_size);
   column->last_ = static_cast<Xapian::docid>(last);
+  const auto* dictionary = reinterpret_cast<const unsigned char*>(column->data_) + data_size;
+  column->has_dictionary_ = dictionary_size > 0;
+  if (column->has_dictionary_ && !column->read_dictionary(dictionary, dictionary + dictionary_size)) return nullptr;
   column->file_ = std::move(file);
   return column->current_for(db) ? column : nullptr;
 }
@@ -101,6 +139,40 @@ FacetColumn::Span FacetColumn::span(Xapian::docid did) const {
 std::string_view FacetColumn::value(Xapian::docid did) const {
   const Span s = span(did);
   return {data_ + s.begin, s.end - s.begin};
+}
+
+bool FacetColumn::read_dictionary(const unsigned char* p, const unsigned char* end) {
+  for (Dictionary& d : dictionary_) {
+    if (end - p < 4) return false;
+    const uint64_t n = get(p, 4);
+    p += 4;
+    if (static_cast<uint64_t>(end - p) < 8 * n + 4) return false;
+    d.size = static_cast<uint32_t>(n);
+    d.ranks = p;
+    d.offsets = p + 4 * n;
+    const uint64_t size = get(d.offsets + 4 * n, 4);
+    p = d.offsets + 4 * (n + 1);
+    if (static_cast<uint64_t>(end - p) < size) return false;
+    d.values = reinterpret_cast<const char*>(p);
+    d.values_size = static_cast<uint32_t>(size);
+    p += size;
+  }
+  return p == end;
+}
+
+uint32_t FacetColumn::rank(size_t facet, uint32_t id) const {
+  const Dictionary& d = dictionary_[facet];
+  return id < d.size ? static_cast<uint32_t>(get(d.ranks + 4 * id, 4)) : 0;
+}
+
+std::string_view FacetColumn::dictionary_value(size_t facet, uint32_t id) const {
+  const Dictionary& d = dictionary_[facet];
+  if (id >= d.size) return {};
+  const uint64_t begin = get(d.offsets + 4 * id, 4);
+  const uint64_t end = get(d.offsets + 4 * (id + 1), 4);
+  // Only a damaged file has offsets out of order or past the values.
+  if (begin > end || end > d.values_size) return {};
+  return {d.values + begin, static_cast<size_t>(end - begin)};
 }
 
 }  // namespace resdex

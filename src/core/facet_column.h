@@ -10,6 +10,12 @@
 // process, which the column brings down to what the sample touches
 // (docs/performance.md).
 //
+// The file also holds the facet dictionary (facet_dictionary.h) as the
+// database's metadata had it: each id's rank and value. A count then reads
+// no metadata: reading the ranks and the values shown from Xapian took a
+// counting thread ~0.2 ms of a ~3 ms search on the ACL abstracts, most of
+// it before it could start counting (docs/performance.md).
+//
 // Only a cache of the slot: the file names the database (uuid), revision
 // and last docid it was written from, and open() refuses it for any other
 // state, so a writer that commits without rewriting it (or a file left by
@@ -17,12 +23,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include <xapian.h>
+
+#include "core/schema.h"
 
 namespace resdex {
 
@@ -56,6 +65,16 @@ class FacetColumn {
   template <class Visit>
   void for_each_value(const Xapian::docid* dids, size_t n, Visit&& visit) const;
 
+  // Whether the file holds the facet dictionary (a database whose facet
+  // slot holds ids, FacetDictionary::holds_ids).
+  bool has_dictionary() const { return has_dictionary_; }
+  // The dictionary of facet number `facet` (schema::kFacets order): how
+  // many ids it has, the rank of `id` < that in the bytewise order of the
+  // values, and the value of `id` ("" for one it does not know).
+  uint32_t dictionary_size(size_t facet) const { return dictionary_[facet].size; }
+  uint32_t rank(size_t facet, uint32_t id) const;
+  std::string_view dictionary_value(size_t facet, uint32_t id) const;
+
  private:
   FacetColumn() = default;
 
@@ -72,6 +91,20 @@ class FacetColumn {
   const char* data_ = nullptr;
   uint32_t data_size_ = 0;
   Xapian::docid last_ = 0;
+  // One facet's dictionary in the file: `size` ranks, `size` + 1 offsets
+  // into `values` (from 0 to values_size), all little-endian.
+  struct Dictionary {
+    uint32_t size = 0;
+    const unsigned char* ranks = nullptr;
+    const unsigned char* offsets = nullptr;
+    const char* values = nullptr;
+    uint32_t values_size = 0;
+  };
+  // Reads the dictionary section [p, end) into dictionary_; false if it
+  // is not one (a damaged file).
+  bool read_dictionary(const unsigned char* p, const unsigned char* end);
+  std::array<Dictionary, std::size(schema::kFacets)> dictionary_;
+  bool has_dictionary_ = false;
 };
 
 template <class Visit>

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/facet_column.h"
+
 namespace resdex {
 
 namespace {
@@ -178,14 +180,29 @@ FacetValues facet_values(const Xapian::Document& doc, bool ids, const FacetDicti
   return out;
 }
 
-FacetLookup::FacetLookup(const Xapian::Database& db) : db_(db) {
+FacetLookup::FacetLookup(const Xapian::Database& db) : FacetLookup(db, nullptr) {}
+
+FacetLookup::FacetLookup(const Xapian::Database& db, std::shared_ptr<const FacetColumn> column) : db_(db) {
+  if (column && column->has_dictionary()) {
+    column_ = std::move(column);
+    return;
+  }
   for (size_t f = 0; f < kFacetCount; ++f) {
     ranks_[f] = read_ranks(db, f);
     chunks_[f].resize((ranks_[f].size() + FacetDictionary::kChunk - 1) / FacetDictionary::kChunk);
   }
 }
 
+size_t FacetLookup::size(size_t facet) const {
+  return column_ ? column_->dictionary_size(facet) : ranks_[facet].size();
+}
+
+uint32_t FacetLookup::rank(size_t facet, uint32_t id) const {
+  return column_ ? column_->rank(facet, id) : ranks_[facet][id];
+}
+
 std::string_view FacetLookup::value(size_t facet, uint32_t id) {
+  if (column_) return column_->dictionary_value(facet, id);
   if (id >= size(facet)) return {};
   std::unique_ptr<Chunk>& chunk = chunks_[facet][id / FacetDictionary::kChunk];
   if (!chunk) {

@@ -41,6 +41,8 @@
 
 namespace resdex {
 
+class FacetColumn;
+
 inline constexpr size_t kFacetCount = std::size(schema::kFacets);
 
 // One document's values of each facet, in schema::kFacets order.
@@ -97,20 +99,25 @@ class FacetDictionary {
 };
 
 // The read side of a stored FacetDictionary, for counting: the ranks of all
-// ids at once, each value when it is first asked for.
+// ids at once, each value when it is first asked for; or the copy of the
+// dictionary in a FacetColumn, which costs no reading at all.
 class FacetLookup {
  public:
   // The dictionary stored in `db` (for several databases, the first one's).
   explicit FacetLookup(const Xapian::Database& db);
+  // The one in `column` if it holds one (FacetColumn::has_dictionary), else
+  // the one stored in `db`. `column` must be current for `db`.
+  FacetLookup(const Xapian::Database& db, std::shared_ptr<const FacetColumn> column);
 
   // Ids facet number `facet` has.
-  size_t size(size_t facet) const { return ranks_[facet].size(); }
+  size_t size(size_t facet) const;
   // The rank of `id` < size(facet) in the bytewise order of the values.
-  uint32_t rank(size_t facet, uint32_t id) const { return ranks_[facet][id]; }
+  uint32_t rank(size_t facet, uint32_t id) const;
   // The value of `id` ("" if the index holds none).
   std::string_view value(size_t facet, uint32_t id);
 
  private:
+  std::shared_ptr<const FacetColumn> column_;  // with a dictionary, or null
   Xapian::Database db_;
   std::array<std::vector<uint32_t>, kFacetCount> ranks_;
   // Entries read so far, by facet and chunk, split into values.

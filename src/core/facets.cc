@@ -96,7 +96,7 @@ class IdTally {
   void add(std::string_view encoded, size_t n = 1) {
     for_each_facet_id(encoded, [&](size_t f, uint32_t id) {
       if (id >= counts_[f].size()) counts_[f].resize(id + 1);
-      counts_[f][id] += n;
+      counts_[f][id] += static_cast<Xapian::doccount>(n);
     });
   }
 
@@ -130,7 +130,10 @@ class IdTally {
   }
 
  private:
-  std::array<std::vector<size_t>, kFacetCount> counts_;
+  // Xapian::doccount (32 bits) rather than size_t: a count is of one
+  // database's documents, and the arrays are zeroed and touched for
+  // every search (~9,000 ids on the ACL abstracts).
+  std::array<std::vector<Xapian::doccount>, kFacetCount> counts_;
 };
 
 // Counts the facets of the local matches. On a single database, Xapian
@@ -246,7 +249,7 @@ FacetCounter::FacetCounter(const Xapian::Database& db, Mode mode, std::shared_pt
   impl_->mode = mode;
   impl_->column = std::move(column);
   impl_->names = std::move(names);
-  if (!impl_->names && FacetDictionary::holds_ids(db)) impl_->names = std::make_shared<FacetLookup>(db);
+  if (!impl_->names && FacetDictionary::holds_ids(db)) impl_->names = std::make_shared<FacetLookup>(db, impl_->column);
 }
 
 FacetCounter::~FacetCounter() = default;

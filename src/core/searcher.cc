@@ -736,10 +736,10 @@ struct Searcher::Impl {
   void count_aside(Counting& c) {
     if (!c.handle) c.handle = location.open_reader(&c.handle_stub);
     // Read while the search parses its query (facet counts are the
-    // usual reason to count).
-    std::shared_ptr<FacetLookup> names;
-    if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle);
+    // usual reason to count): the dictionary from the column if it has one.
     c.column = current_column(std::move(c.column), c.handle_stub, *c.handle);
+    std::shared_ptr<FacetLookup> names;
+    if (FacetDictionary::holds_ids(*c.handle)) names = std::make_shared<FacetLookup>(*c.handle, c.column);
     // The snippets of nearly every page of hits meet accented text, and
     // the records of the page need the codec.
     try {
