@@ -432,5 +432,20 @@ TEST_CASE("text_normalizer: tokenize and fold agree on the words of every code p
   CHECK(disagreements == 0);
 }
 
+TEST_CASE("text_normalizer: has_umlaut finds a, o and u with a diaeresis, precomposed or combining") {
+  CHECK(has_umlaut("M\u00fcller"));       // ü
+  CHECK(has_umlaut("\u00c4rger"));        // Ä
+  CHECK(has_umlaut("sch\u00f6n"));        // ö
+  CHECK(has_umlaut("\u00d6l \u00dcber"));  // Ö, Ü
+  CHECK(has_umlaut("\u00e4"));            // a word of the letter alone
+  CHECK(has_umlaut("Mu\u0308ller"));      // u + combining diaeresis
+  CHECK_FALSE(has_umlaut(""));
+  CHECK_FALSE(has_umlaut("Mueller"));
+  CHECK_FALSE(has_umlaut("caf\u00e9 na\u00efve Stra\u00dfe"));  // é, ï, ß
+  CHECK_FALSE(has_umlaut("e\u0301"));     // a combining acute
+  CHECK_FALSE(has_umlaut("end \xC3"));    // a lead byte with nothing after it
+  CHECK_FALSE(has_umlaut("\xCC"));
+}
+
 }  // namespace
 }  // namespace resdex

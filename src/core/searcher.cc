@@ -968,6 +968,7 @@ struct Searcher::Impl {
       codec = std::move(counting->codec);
       codec_from_file = true;
     }
+    StemMemo stems;  // for the page's snippets
     size_t rank = opt.offset;
     for (const Xapian::MSetIterator& it : page) {
       Hit hit;
@@ -980,7 +981,7 @@ struct Searcher::Impl {
       }
       hit.doc = decode(it.get_document());
       if (opt.snippets) {
-        Snippet s = Highlighter(norm, matched[rank - 1 - opt.offset], wildcards).make(hit.doc.text, opt.snippet_length);
+        Snippet s = Highlighter(norm, matched[rank - 1 - opt.offset], wildcards, &stems).make(hit.doc.text, opt.snippet_length);
         hit.snippet = std::move(s.text);
         hit.highlights = std::move(s.highlights);
       }

@@ -35,9 +35,17 @@ bool inside_char(std::string_view text, size_t at) {
 
 }  // namespace
 
+StemMemo::StemMemo() : stemmer_(schema::kStemmer) {}
+
+const std::string& StemMemo::operator()(const std::string& word) {
+  auto it = memo_.find(word);
+  if (it == memo_.end()) it = memo_.emplace(word, stemmer_(word)).first;
+  return it->second;
+}
+
 Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms,
-                         const std::vector<std::string>& wildcards)
-    : norm_(norm), stemmer_(schema::kStemmer), wildcards_(wildcards) {
+                         const std::vector<std::string>& wildcards, StemMemo* memo)
+    : norm_(norm), stem_(memo ? memo : &own_memo_), wildcards_(wildcards) {
   for (const std::string& term : terms) {
     if (term.empty()) continue;
     const bool stemmed = term[0] == 'Z';
@@ -48,7 +56,7 @@ Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::stri
     const size_t keep = form.find_last_not_of("+#");
     if (keep != std::string::npos && form.size() - keep - 1 <= 3 && keep + 1 < form.size()) {
       form.resize(keep + 1);
-      if (stemmed) form = stemmer_(form);
+      if (stemmed) form = (*stem_)(form);
     }
     if (form.empty()) continue;
     if (stemmed) stem_heads_.push_back(form.substr(0, form.size() > 2 ? form.size() - 2 : 1));
@@ -82,22 +90,27 @@ int Highlighter::match_id(std::string_view word, std::string_view folded) const 
   auto known = seen_.find(word);
   if (known != seen_.end()) return known->second;
   int id = -1;
-  if (match_uncached(word, folded)) {
-    std::string key = stems_.empty() ? std::string(folded) : stemmer_(std::string(folded));
-    id = keys_.emplace(std::move(key), static_cast<int>(keys_.size())).first->second;
-  }
+  std::string key;
+  if (match_uncached(word, folded, &key)) id = keys_.emplace(std::move(key), static_cast<int>(keys_.size())).first->second;
   seen_.emplace(std::string(word), id);
   return id;
 }
 
-bool Highlighter::match_uncached(std::string_view word, std::string_view folded) const {
-  if (starts_with_any(folded, wildcards_)) return true;
+bool Highlighter::match_uncached(std::string_view word, std::string_view folded, std::string* key) const {
+  const std::string f(folded);
+  // What a matching word matches as: its stem if any term is a stem, else
+  // its folded form.
+  auto matched = [&] {
+    *key = stems_.empty() ? f : (*stem_)(f);
+    return true;
+  };
+  if (starts_with_any(folded, wildcards_)) return matched();
   if (words_.empty() && stems_.empty()) return false;
-  auto stem_matches = [&](const std::string& w) { return starts_with_any(w, stem_heads_) && stems_.count(stemmer_(w)); };
-  std::string f(folded);
-  if (words_.count(f) || stem_matches(f)) return true;
+  auto stem_matches = [&](const std::string& w) { return starts_with_any(w, stem_heads_) && stems_.count((*stem_)(w)); };
+  if (words_.count(f) || stem_matches(f)) return matched();
   std::string german = norm_.german_variant(word);
-  return !german.empty() && (words_.count(german) || stem_matches(german));
+  if (!german.empty() && (words_.count(german) || stem_matches(german))) return matched();
+  return false;
 }
 
 Snippet Highlighter::render(std::string_view text, const Token* tokens, size_t count, size_t begin,

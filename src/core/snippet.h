@@ -27,6 +27,19 @@ struct Snippet {
   std::vector<std::pair<size_t, size_t>> highlights;
 };
 
+// Stems of words, each made once. Stemming costs ~2,500 instructions a
+// word, and the texts of one page of hits repeat their words (the query's
+// among them), so the highlighters of a page share one memo.
+class StemMemo {
+ public:
+  StemMemo();
+  const std::string& operator()(const std::string& word);
+
+ private:
+  Xapian::Stem stemmer_;
+  std::unordered_map<std::string, std::string> memo_;
+};
+
 class Highlighter {
  public:
   // `terms` are the terms a document matched on, as Enquire reports them:
@@ -35,8 +48,13 @@ class Highlighter {
   // `wildcards` are the folded stems of trailing wildcards in the query
   // ("biomark" for biomark*): Xapian does not report the terms a wildcard
   // matched, so words starting with one are highlighted.
+  // `memo`: stems shared with other highlighters (one thread's), or null
+  // for one of its own.
   Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms,
-              const std::vector<std::string>& wildcards = {});
+              const std::vector<std::string>& wildcards = {}, StemMemo* memo = nullptr);
+  // Not copied: stem_ may point into the object itself.
+  Highlighter(const Highlighter&) = delete;
+  Highlighter& operator=(const Highlighter&) = delete;
 
   // True if the word text[begin, end) matches one of the terms.
   bool matches(std::string_view word, std::string_view folded) const;
@@ -62,7 +80,9 @@ class Highlighter {
   // stem starts it, no stem's head (stem_heads_) starts it, and it has no
   // umlaut. Cheap: no stemming, no allocation.
   bool may_match(std::string_view word, std::string_view folded) const;
-  bool match_uncached(std::string_view word, std::string_view folded) const;
+  // Whether the word matches (without seen_); if so, *key is what it
+  // matches as (match_id).
+  bool match_uncached(std::string_view word, std::string_view folded, std::string* key) const;
   // -1 if the word does not match, else the id of what it matches as: its
   // stem (its folded form if no term is a stem), so that "model" and
   // "models" are one distinct term of a passage.
@@ -74,7 +94,8 @@ class Highlighter {
   };
 
   const TextNormalizer& norm_;
-  Xapian::Stem stemmer_;
+  mutable StemMemo own_memo_;  // unless one is given
+  StemMemo* stem_;
   std::set<std::string, std::less<>> words_;
   std::set<std::string, std::less<>> stems_;
   // The heads of stems_: each stem less its last two bytes (at least its
