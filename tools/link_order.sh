@@ -47,8 +47,12 @@ for idx in "${indexes[@]}"; do
   done
 done
 
-# Every function named in the profiles, kept if the program defines it.
-nm --defined-only "$program" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$work/defined"
+# Every function named in the profiles, kept if the program defines it
+# once: a local name that several objects define (a ".constprop" clone of
+# a std::string constructor, say) would bring along the code of every
+# object that has it, and an archive built without function sections
+# gives its whole object.
+nm --defined-only "$program" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort | uniq -u >"$work/defined"
 cat "$work"/cg.* | sed -n -E 's/^c?fn=\([0-9]+\) (.+)$/\1/p' | sort -u >"$work/run"
 comm -12 "$work/run" "$work/defined" >src/cli/link_order.txt
 echo "src/cli/link_order.txt: $(wc -l <src/cli/link_order.txt) functions from $n searches"
