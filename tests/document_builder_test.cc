@@ -345,6 +345,10 @@ TEST_CASE("document_builder: plain data that is not a record of resdex's is refu
   CHECK(refused(plain, "{\"id\": \"a\"} trailing"));
   CHECK(refused(plain, "{}x"));
   CHECK(refused(plain, "[\"id\"]"));
+  // A NUL byte (which JSON escapes) does not hide what follows it.
+  CHECK(refused(plain, std::string("{\"id\": \"a\"}\0 trailing", 21)));
+  CHECK(refused(plain, std::string("{\"id\": \"a\0b\"}", 13)));
+  CHECK(plain.decode("{\"id\": \"a\\u0000b\"}").id == std::string("a\0b", 3));
   // Members left out or null take their defaults; unknown ones are ignored.
   const Document d = plain.decode("{\"id\": \"a\", \"title\": null, \"extra\": {\"x\": [1]}, \"year\": 1999}");
   CHECK(d.id == "a");
