@@ -113,14 +113,15 @@ bool Highlighter::match_uncached(std::string_view word, std::string_view folded,
   return false;
 }
 
-Snippet Highlighter::render(std::string_view text, const Token* tokens, size_t count, size_t begin,
-                            size_t end, bool cut_before, bool cut_after) const {
+Snippet Highlighter::render(std::string_view text, const Word* words, const char* matched, size_t count,
+                            size_t begin, size_t end, bool cut_before, bool cut_after) const {
   Snippet out;
   out.text.reserve(end - begin + 2 * kEllipsis.size());
   if (cut_before) out.text += kEllipsis;
   size_t pos = begin;
   bool pending_space = false;
-  for (const Token* tok = tokens; tok != tokens + count; ++tok) {
+  for (size_t w = 0; w < count; ++w) {
+    const Word* tok = &words[w];
     // The gap before the word, whitespace collapsed.
     for (size_t i = pos; i < tok->begin; ++i) {
       if (is_space(static_cast<unsigned char>(text[i]))) {
@@ -136,7 +137,7 @@ Snippet Highlighter::render(std::string_view text, const Token* tokens, size_t c
     size_t word_begin = out.text.size();
     std::string_view word = text.substr(tok->begin, tok->end - tok->begin);
     out.text.append(word);
-    if (matches(word, tok->folded)) out.highlights.emplace_back(word_begin, out.text.size());
+    if (matched[w]) out.highlights.emplace_back(word_begin, out.text.size());
     pos = tok->end;
   }
   for (size_t i = pos; i < end; ++i) {
@@ -153,27 +154,35 @@ Snippet Highlighter::render(std::string_view text, const Token* tokens, size_t c
 }
 
 Snippet Highlighter::mark_all(std::string_view text) const {
-  const std::vector<Token> tokens = norm_.tokenize(text);
-  return render(text, tokens.data(), tokens.size(), 0, text.size(), false, false);
+  std::vector<Word> words;
+  std::vector<char> matched;
+  norm_.for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
+    words.push_back({begin, end});
+    matched.push_back(match_id(text.substr(begin, end - begin), folded) >= 0);
+  });
+  return render(text, words.data(), matched.data(), words.size(), 0, text.size(), false, false);
 }
 
 Snippet Highlighter::make(std::string_view text, size_t length) const {
-  std::vector<Token> tokens = norm_.tokenize(text);
+  // The words, which match, and an id per distinct matching form.
+  std::vector<Word> tokens;
+  std::vector<char> matched;
+  std::vector<size_t> hits;   // indexes into tokens
+  std::vector<int> hit_term;  // distinct-term id of each hit
+  tokens.reserve(text.size() / 6);
+  norm_.for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
+    const int id = match_id(text.substr(begin, end - begin), folded);
+    if (id >= 0) {
+      hits.push_back(tokens.size());
+      hit_term.push_back(id);
+    }
+    tokens.push_back({begin, end});
+    matched.push_back(id >= 0);
+  });
   if (tokens.empty()) {
     size_t end = std::min(text.size(), length);
     while (end > 0 && inside_char(text, end)) --end;
-    return render(text, nullptr, 0, 0, end, false, end < text.size());
-  }
-
-  // Matching words and an id per distinct matching form.
-  std::vector<size_t> hits;        // indexes into tokens
-  std::vector<int> hit_term;       // distinct-term id of each hit
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const Token& t = tokens[i];
-    const int id = match_id(text.substr(t.begin, t.end - t.begin), t.folded);
-    if (id < 0) continue;
-    hits.push_back(i);
-    hit_term.push_back(id);
+    return render(text, nullptr, nullptr, 0, 0, end, false, end < text.size());
   }
 
   size_t first = 0;  // index of the token the passage starts at
@@ -225,7 +234,8 @@ Snippet Highlighter::make(std::string_view text, size_t length) const {
   while (end > tokens[last].end && inside_char(text, end)) --end;
   bool at_end = last + 1 >= tokens.size();
   if (at_end) end = text.size();
-  return render(text, tokens.data() + first, last + 1 - first, begin, end, begin > 0, !at_end);
+  return render(text, tokens.data() + first, matched.data() + first, last + 1 - first, begin, end, begin > 0,
+                !at_end);
 }
 
 }  // namespace resdex

@@ -19,7 +19,6 @@
 namespace resdex {
 
 class TextNormalizer;
-struct Token;
 
 struct Snippet {
   std::string text;
@@ -71,11 +70,15 @@ class Highlighter {
   Snippet mark_all(std::string_view text) const;
 
  private:
-  // text[begin, end) with whitespace collapsed and the matching words of
-  // `tokens` (the `count` words of text in that range, in order)
-  // highlighted, "…" before and after as asked.
-  Snippet render(std::string_view text, const Token* tokens, size_t count, size_t begin, size_t end,
-                 bool cut_before, bool cut_after) const;
+  // A word of a text: bytes [begin, end).
+  struct Word {
+    size_t begin, end;
+  };
+  // text[begin, end) with whitespace collapsed and the words of `words`
+  // (the `count` words of text in that range, in order) highlighted where
+  // `matched` (one flag each) says so, "…" before and after as asked.
+  Snippet render(std::string_view text, const Word* words, const char* matched, size_t count, size_t begin,
+                 size_t end, bool cut_before, bool cut_after) const;
   // False only if the word cannot match: neither a term nor a wildcard's
   // stem starts it, no stem's head (stem_heads_) starts it, and it has no
   // umlaut. Cheap: no stemming, no allocation.

@@ -372,21 +372,27 @@ std::string TextNormalizer::german_variant(std::string_view word) const {
   return fold(utf8);
 }
 
+void TextNormalizer::for_each_token(
+    std::string_view text, const std::function<void(size_t, size_t, std::string_view)>& on_word) const {
+  std::string folded;
+  for_each_word(text, [&](size_t begin, size_t end) {
+    folded.clear();
+    impl_->fold_into(text.substr(begin, end - begin), folded);
+    // A letter symbol folds to its mapping between spaces.
+    const size_t first = folded.find_first_not_of(' ');
+    // A run of marks alone, or of default-ignorable letters, folds to
+    // nothing; an empty term is of no use to any caller.
+    if (first == std::string::npos) return;
+    const size_t last = folded.find_last_not_of(' ');
+    on_word(begin, end, std::string_view(folded).substr(first, last + 1 - first));
+  });
+}
+
 std::vector<Token> TextNormalizer::tokenize(std::string_view text) const {
   std::vector<Token> tokens;
   tokens.reserve(text.size() / 6);
-  for_each_word(text, [&](size_t begin, size_t end) {
-    Token t;
-    t.begin = begin;
-    t.end = end;
-    impl_->fold_into(text.substr(begin, end - begin), t.folded);
-    // A letter symbol folds to its mapping between spaces.
-    const size_t first = t.folded.find_first_not_of(' ');
-    if (first == std::string::npos) return;
-    t.folded.erase(t.folded.find_last_not_of(' ') + 1).erase(0, first);
-    // A run of marks alone, or of default-ignorable letters, folds to
-    // nothing; an empty term is of no use to any caller.
-    if (!t.folded.empty()) tokens.push_back(std::move(t));
+  for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
+    tokens.push_back(Token{begin, end, std::string(folded)});
   });
   return tokens;
 }

@@ -5,6 +5,7 @@
 // German variant, "mueller") meet on one term.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,6 +70,13 @@ class TextNormalizer {
   // word of its own, its `folded` the letters ("tm"). Offsets always fall on UTF-8 character
   // boundaries of the input; invalid bytes are never part of a word.
   std::vector<Token> tokenize(std::string_view text) const;
+
+  // The words tokenize() gives, one call of on_word(begin, end, folded)
+  // each, in order, `folded` valid during the call only: no vector and no
+  // string per word, for a caller that keeps few of them (the highlighter
+  // looks at every word of a text once).
+  void for_each_token(std::string_view text,
+                      const std::function<void(size_t begin, size_t end, std::string_view folded)>& on_word) const;
 
  private:
   struct Impl;
