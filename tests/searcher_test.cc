@@ -708,6 +708,37 @@ TEST_CASE("searcher: prepare_counting gives the counts a plain Searcher gives, w
   }
 }
 
+TEST_CASE("searcher: a page made with the counting thread's help is the page the search makes alone") {
+  // Whether the thread helps, and with which hits, depends on timing: a
+  // few searches of whole pages, each compared hit by hit with the page of
+  // a search that counts nothing (and so has no thread).
+  Searcher alone(index_dir());
+  Searcher helped(index_dir(), {}, SearcherOptions{.prepare_counting = true});
+  size_t compared = 0;
+  for (const char* q : {"learning", "optimization", "m\u00fcller", "inverse problems", "data"}) {
+    for (int round = 0; round < 3; ++round) {
+      INFO(q, " round ", round);
+      SearchOptions o;
+      o.query = q;
+      o.limit = 20;
+      SearchResult with = helped.search(o);
+      o.facets = o.exact_total = false;
+      const SearchResult without = alone.search(o);
+      REQUIRE(with.hits.size() == without.hits.size());
+      compared += with.hits.size();
+      for (size_t i = 0; i < with.hits.size(); ++i) {
+        CHECK(with.hits[i].rank == without.hits[i].rank);
+        CHECK(with.hits[i].doc.id == without.hits[i].doc.id);
+        CHECK(with.hits[i].doc.text == without.hits[i].doc.text);
+        CHECK(with.hits[i].doc.institutions == without.hits[i].doc.institutions);
+        CHECK(with.hits[i].snippet == without.hits[i].snippet);
+        CHECK(with.hits[i].highlights == without.hits[i].highlights);
+      }
+    }
+  }
+  CHECK(compared >= 15);
+}
+
 TEST_CASE("searcher: get returns a stored document or throws kNotFound") {
   Searcher s(index_dir());
   CHECK(s.document_count() == 8);

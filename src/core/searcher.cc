@@ -385,6 +385,24 @@ struct Searcher::Impl {
   // handle it counts on (given, or opened by the thread), the request it
   // waits for, and the counts it gives back (none if the handle could not
   // be brought to the search's revision).
+  // The hits of one page, whose records and snippets the search makes
+  // from the first and its counting thread, once its counts are done, from
+  // the last (help_with_page): each hit is made by whoever claims it.
+  // Written by the search until `page_ready`; then each hit only by its
+  // claimer, and read by the search once the thread is done.
+  struct PageWork {
+    std::vector<Xapian::docid> dids;
+    std::vector<Hit> hits;  // rank and score set
+    std::unique_ptr<std::atomic<bool>[]> claimed;
+    std::vector<char> failed;  // claimed by the thread, which could not make it
+    const std::vector<std::vector<std::string>>* matched = nullptr;  // terms of each hit
+    const std::vector<std::string>* wildcards = nullptr;
+    size_t snippet_length = 0;  // 0: no snippets
+    const DataCodec* codec = nullptr;
+
+    bool claim(size_t i) { return !claimed[i].exchange(true, std::memory_order_relaxed); }
+  };
+
   struct Counting {
     std::unique_ptr<AsideTask> task;
     std::optional<Xapian::Database> handle;
@@ -400,6 +418,10 @@ struct Searcher::Impl {
     // the request; the search takes it once `codec_ready`.
     std::unique_ptr<DataCodec> codec;
     std::atomic<bool> codec_ready{false};
+    // The search's page, for the thread to help with if it is ready by
+    // the time the counts are.
+    PageWork page;
+    std::atomic<bool> page_ready{false};
 
     // A request not made (the search failed first, or counts nothing)
     // breaks the promise, which ends the thread; then the task waits for it.
@@ -765,6 +787,41 @@ struct Searcher::Impl {
     const Xapian::MSet none = enquire.get_mset(0, 0);
     c.counts = count(*c.handle, query, request.opt, none.get_matches_estimated(),
                      none.get_matches_lower_bound(), none.get_matches_upper_bound(), names, c.column);
+    if (c.page_ready.load(std::memory_order_acquire)) help_with_page(*c.handle, c.page);
+  }
+
+  // The counting thread's part of the page, from its last hit back until
+  // one the search has claimed. The counts are usually done ~0.1 ms before
+  // the search's page on the ACL abstracts, where a hit's record and
+  // snippet take ~25 us. A hit the thread cannot make (a record its
+  // handle or the codec cannot read) is left to the search, which meets
+  // the error itself if there is one.
+  void help_with_page(const Xapian::Database& on, PageWork& work) const {
+    StemMemo stems;
+    for (size_t i = work.hits.size(); i-- > 0 && work.claim(i);) try_hit(on, work, i, &stems);
+  }
+
+  // Makes work.hits[i] from `on` with work.codec, on either thread; if that
+  // fails, marks it in work.failed for the search to make again once the
+  // thread is done (where it may change codec, or meet the error).
+  void try_hit(const Xapian::Database& on, PageWork& work, size_t i, StemMemo* stems) const {
+    try {
+      const std::string record = stored_record(on.get_document(work.dids[i], Xapian::DOC_ASSUME_VALID));
+      if (!work.codec->reads(record)) throw Error(Error::Kind::kCorrupt, "a record of another dictionary");
+      work.hits[i].doc = work.codec->decode(record);
+      add_snippet(work, i, stems);
+    } catch (...) {
+      work.failed[i] = 1;
+    }
+  }
+
+  // The snippet of work.hits[i], if snippets are asked for.
+  void add_snippet(PageWork& work, size_t i, StemMemo* stems) const {
+    if (work.snippet_length == 0) return;
+    Hit& hit = work.hits[i];
+    Snippet s = Highlighter(norm, (*work.matched)[i], *work.wildcards, stems).make(hit.doc.text, work.snippet_length);
+    hit.snippet = std::move(s.text);
+    hit.highlights = std::move(s.highlights);
   }
 
   // `kept` if it is still the current facet column of `on`, else the
@@ -968,24 +1025,38 @@ struct Searcher::Impl {
       codec = std::move(counting->codec);
       codec_from_file = true;
     }
-    StemMemo stems;  // for the page's snippets
+    // The page's hits: made here from the first, and from the last by the
+    // counting thread once its counts are done (help_with_page).
+    PageWork own_page;
+    PageWork& work = counting ? counting->page : own_page;
     size_t rank = opt.offset;
     for (const Xapian::MSetIterator& it : page) {
-      Hit hit;
+      Hit& hit = work.hits.emplace_back();
       hit.rank = ++rank;
       hit.score = it.get_weight();
-      if (!opt.documents) {
-        hit.doc.id = it.get_document().get_value(schema::kSlotId);
-        result.hits.push_back(std::move(hit));
-        continue;
-      }
-      hit.doc = decode(it.get_document());
-      if (opt.snippets) {
-        Snippet s = Highlighter(norm, matched[rank - 1 - opt.offset], wildcards, &stems).make(hit.doc.text, opt.snippet_length);
-        hit.snippet = std::move(s.text);
-        hit.highlights = std::move(s.highlights);
-      }
-      result.hits.push_back(std::move(hit));
+      work.dids.push_back(*it);
+      if (!opt.documents) hit.doc.id = it.get_document().get_value(schema::kSlotId);
+    }
+    StemMemo stems;  // for this thread's snippets
+    // A hit made with the codec decode() settles on, which may change it.
+    auto make_hit = [&](size_t i) {
+      work.hits[i].doc = decode(db.get_document(work.dids[i], Xapian::DOC_ASSUME_VALID));
+      add_snippet(work, i, &stems);
+    };
+    if (opt.documents && !page.empty()) {
+      work.claimed = std::make_unique<std::atomic<bool>[]>(page.size());
+      work.failed.assign(page.size(), 0);
+      work.matched = &matched;
+      work.wildcards = &wildcards;
+      work.snippet_length = opt.snippets ? opt.snippet_length : 0;
+      // The first hit settles the codec; from then on it stays as it is
+      // until the thread is done, both threads using it.
+      work.claim(0);
+      make_hit(0);
+      work.codec = codec.get();
+      if (counting) counting->page_ready.store(true, std::memory_order_release);
+      for (size_t i = 1; i < page.size(); ++i)
+        if (work.claim(i)) try_hit(db, work, i, &stems);
     }
     std::optional<Counts> counts;
     if (counting) {
@@ -1001,6 +1072,11 @@ struct Searcher::Impl {
       counts = count(db, query, opt, mset.get_matches_estimated(), mset.get_matches_lower_bound(),
                      mset.get_matches_upper_bound(), nullptr, count_column);
     }
+    // What the thread claimed but could not make, made here (the thread
+    // is done), where an error is the search's own.
+    for (size_t i = 0; i < work.failed.size(); ++i)
+      if (work.failed[i]) make_hit(i);
+    result.hits = std::move(work.hits);
     if (counted) take_counts(std::move(*counts), mset, &result);
     return result;
   }
