@@ -119,6 +119,25 @@ TEST_CASE("snippet: matching of terms to words") {
   }
 }
 
+TEST_CASE("snippet: highlighters sharing a StemMemo mark what each marks with its own") {
+  const std::vector<std::pair<Terms, std::string>> pages = {
+      {{"Zmodel", "Zlanguag"}, "Language models model languages; a modelled language, the modeller's models."},
+      {{"Zembed", "word"}, "Word embeddings embed words: embedding, embedded, wordy words."},
+      {{"Zmodel", "Zmuller"}, "M\u00fcller's models of Mueller and Muller modelling."},
+  };
+  StemMemo shared;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [terms, text] : pages) {
+      CAPTURE(text);
+      const Snippet own = Highlighter(normalizer(), terms).make(text, 200);
+      const Snippet with_memo = Highlighter(normalizer(), terms, {}, &shared).make(text, 200);
+      CHECK(with_memo.text == own.text);
+      CHECK(with_memo.highlights == own.highlights);
+      CHECK_FALSE(own.highlights.empty());
+    }
+  }
+}
+
 TEST_CASE("snippet: matches compares the original and the folded word") {
   Highlighter h(normalizer(), {"zuerich", "Zoptim"});
   CHECK(h.matches("Zürich", normalizer().fold("Zürich")));

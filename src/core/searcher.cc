@@ -381,10 +381,6 @@ struct Searcher::Impl {
     SearchOptions opt;
   };
 
-  // One search's counts on another core (count_aside): the thread, the
-  // handle it counts on (given, or opened by the thread), the request it
-  // waits for, and the counts it gives back (none if the handle could not
-  // be brought to the search's revision).
   // The hits of one page, whose records and snippets the search makes
   // from the first and its counting thread, once its counts are done, from
   // the last (help_with_page): each hit is made by whoever claims it.
@@ -394,7 +390,9 @@ struct Searcher::Impl {
     std::vector<Xapian::docid> dids;
     std::vector<Hit> hits;  // rank and score set
     std::unique_ptr<std::atomic<bool>[]> claimed;
-    std::vector<char> failed;  // claimed by the thread, which could not make it
+    // Hits that could not be made with `codec` (try_hit): made again by
+    // the search once the thread is done.
+    std::vector<char> failed;
     const std::vector<std::vector<std::string>>* matched = nullptr;  // terms of each hit
     const std::vector<std::string>* wildcards = nullptr;
     size_t snippet_length = 0;  // 0: no snippets
@@ -403,6 +401,10 @@ struct Searcher::Impl {
     bool claim(size_t i) { return !claimed[i].exchange(true, std::memory_order_relaxed); }
   };
 
+  // One search's counts on another core (count_aside): the thread, the
+  // handle it counts on (given, or opened by the thread), the request it
+  // waits for, and the counts it gives back (none if the handle could not
+  // be brought to the search's revision).
   struct Counting {
     std::unique_ptr<AsideTask> task;
     std::optional<Xapian::Database> handle;
