@@ -92,7 +92,7 @@ TEST_CASE("field_query: a phrase of plain words is also asked for in each field 
   CHECK(index.ids(widen_phrases(qp.parse_query("\"manning foundations\""))).empty());
 }
 
-TEST_CASE("field_query: NEAR keeps its window; field phrases, words and unknown nodes are left alone") {
+TEST_CASE("field_query: NEAR keeps its window, and field phrases, words and unknown nodes are left alone") {
   Xapian::QueryParser qp = parser();
   CHECK(contains(widen_phrases(qp.parse_query("inverse NEAR/3 imaging")), "Sinverse NEAR 4 Simaging"));
   Index index;

@@ -1217,7 +1217,7 @@ TEST_CASE("indexer: the generation holds the records' dictionary as a file too, 
   }
 }
 
-TEST_CASE("indexer: a generation of one database holds its current facet column after every run; one of shards none") {
+TEST_CASE("indexer: a generation of one database holds its current facet column after every run, one of shards none") {
   for (unsigned shards : {1u, 2u}) {
     CAPTURE(shards);
     JsonlFixture f;

@@ -2019,7 +2019,7 @@ TEST_CASE("search: a remote shard nobody serves is named as unreachable, not as 
 // Past ~2,000 matches the total and facet counts are estimated from a
 // sample of the index (core/match_sample.h): close to the exact counts,
 // marked as estimates, the same on every run, and exact on request.
-TEST_CASE("search: a broad query on a large index estimates its counts; --exact-counts counts them all") {
+TEST_CASE("search: a broad query on a large index estimates its counts, and --exact-counts counts them all") {
   Sandbox box;
   std::string corpus;
   unsigned seed = 11;
