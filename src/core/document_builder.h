@@ -145,9 +145,11 @@ class SpellingDelta {
 };
 
 // The stored data of a document (JSON), and back. decode_data throws
-// Error(kCorrupt) on data resdex did not write.
+// Error(kCorrupt) on data resdex did not write. It takes the JSON by value
+// as it parses it in place: a caller that owns it (a decompressed record)
+// moves it in.
 std::string encode_data(const Document& doc);
-Document decode_data(std::string_view data);
+Document decode_data(std::string json);
 
 // The stored record of an indexed document, for DataCodec::decode: its
 // schema::kSlotData value, or its document data in an index written
