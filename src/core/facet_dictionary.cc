@@ -1,7 +1,6 @@
 #include "core/facet_dictionary.h"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -81,12 +80,7 @@ FacetDictionary FacetDictionary::load(const Xapian::Database& db) {
   return d;
 }
 
-bool FacetDictionary::holds_ids(const Xapian::Database& db) {
-  const std::string version = db.get_metadata(schema::kVersionKey);
-  int v = 0;
-  std::from_chars(version.data(), version.data() + version.size(), v);
-  return v >= 8;
-}
+bool FacetDictionary::holds_ids(const Xapian::Database& db) { return schema::stored_version(db) >= 8; }
 
 uint32_t FacetDictionary::id(size_t facet, std::string_view value) {
   std::lock_guard lock(impl_->mu);

@@ -1,7 +1,6 @@
 #include "core/indexer.h"
 
 #include <cerrno>
-#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -53,7 +52,7 @@ struct IndexState {
 // schema version 8 or older (the previous generation of a rebuild) holds
 // the paths themselves.
 void read_state(const Xapian::Database& db, size_t shard, IndexState* state) {
-  const bool paths = std::atoi(db.get_metadata(schema::kVersionKey).c_str()) < 9;
+  const bool paths = schema::stored_version(db) < 9;
   state->docs.reserve(state->docs.size() + db.get_doccount());
   // The value of `slot` for `did` from its stream `it`, moved forward.
   auto value_at = [&](Xapian::ValueIterator& it, Xapian::valueno slot, Xapian::docid did) {

@@ -1,6 +1,7 @@
 #include "core/schema.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include <xxhash.h>
 
@@ -145,6 +146,13 @@ std::array<std::string_view, std::size(kFacets)> decode_facets(std::string_view 
     encoded.remove_prefix(sep + 1);
   }
   return parts;
+}
+
+int stored_version(const Xapian::Database& db) {
+  const std::string version = db.get_metadata(kVersionKey);
+  int v = 0;
+  std::from_chars(version.data(), version.data() + version.size(), v);
+  return v;
 }
 
 std::string source_value(std::string_view path) {

@@ -27,6 +27,11 @@ namespace schema {
 inline constexpr int kVersion = 9;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
+// The schema version `db` (the first of several databases) was written
+// with; 0 when it has none (an index from before the key existed) or it
+// is not a number.
+int stored_version(const Xapian::Database& db);
+
 // Index metadata holding the synonym groups (Synonyms::serialize), set on
 // every shard by `resdex index` from the synonyms files; absent or "" when
 // there are none.
