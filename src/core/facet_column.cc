@@ -43,6 +43,18 @@ uint64_t get(const unsigned char* p, int bytes) {
   return v;
 }
 
+// [offsets[i], offsets[i + 1]) of a table of 4-byte offsets into `size`
+// bytes; false when they are out of order or past the end, which only a
+// damaged file has.
+bool offset_range(const unsigned char* offsets, size_t i, uint64_t size, uint32_t* begin, uint32_t* end) {
+  const uint64_t b = get(offsets + 4 * i, 4);
+  const uint64_t e = get(offsets + 4 * (i + 1), 4);
+  if (b > e || e > size) return false;
+  *begin = static_cast<uint32_t>(b);
+  *end = static_cast<uint32_t>(e);
+  return true;
+}
+
 std::string padded_uuid(const Xapian::Database& db) {
   std::string uuid = db.get_uuid();
   uuid.resize(kUuidSize, '\0');
@@ -128,12 +140,9 @@ bool FacetColumn::current_for(const Xapian::Database& db) const {
 }
 
 FacetColumn::Span FacetColumn::span(Xapian::docid did) const {
-  if (did == 0 || did > last_) return {0, 0};
-  const uint64_t begin = get(offset_of(did), 4);
-  const uint64_t end = get(offset_of(did) + 4, 4);
-  // Only a damaged file has offsets out of order or past the data.
-  if (begin > end || end > data_size_) return {0, 0};
-  return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end)};
+  Span s{0, 0};
+  if (did == 0 || did > last_ || !offset_range(offsets_, did - 1, data_size_, &s.begin, &s.end)) return {0, 0};
+  return s;
 }
 
 std::string_view FacetColumn::value(Xapian::docid did) const {
@@ -167,11 +176,8 @@ uint32_t FacetColumn::rank(size_t facet, uint32_t id) const {
 
 std::string_view FacetColumn::dictionary_value(size_t facet, uint32_t id) const {
   const Dictionary& d = dictionary_[facet];
-  if (id >= d.size) return {};
-  const uint64_t begin = get(d.offsets + 4 * id, 4);
-  const uint64_t end = get(d.offsets + 4 * (id + 1), 4);
-  // Only a damaged file has offsets out of order or past the values.
-  if (begin > end || end > d.values_size) return {};
+  uint32_t begin = 0, end = 0;
+  if (id >= d.size || !offset_range(d.offsets, id, d.values_size, &begin, &end)) return {};
   return {d.values + begin, static_cast<size_t>(end - begin)};
 }
 
