@@ -25,6 +25,7 @@ PACKAGES=(
   zlib1g-dev
   lld
   libzstd-dev
+  libjemalloc-dev
   libcpp-httplib-dev
 )
 

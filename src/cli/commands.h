@@ -23,15 +23,27 @@ using Runner = std::function<int()>;
 inline constexpr const char* kServeDescription = "A local web page and JSON API over the index";
 
 // The index directory `resdex index` is writing, for the message of a
-// failure that ends the process (main.cc); empty otherwise.
+// failure that ends the process (set_terminate_message); empty otherwise.
 inline std::string g_index_being_written;
 
-Runner add_index_command(CLI::App& app);
 Runner add_search_command(CLI::App& app);
 Runner add_show_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_similar_command(CLI::App& app);
+
+// Commands of resdex that run a program of their own in its place, passing
+// every argument on (program_commands.cc): `resdex serve` runs
+// resdex-serve, `resdex index` runs resdex-index.
 Runner add_serve_command(CLI::App& app);
+Runner add_index_launcher(CLI::App& app);
+
+// The index command itself, which resdex-index runs (index_main.cc).
+Runner add_index_command(CLI::App& app);
+
+// Makes a std::terminate (which Xapian 1.4 may call when a write fails
+// mid-commit) end the process with a message on what became of the index
+// being written and exit code 1, instead of an abort.
+void set_terminate_message();
 
 // Runs `body`, turning resdex::Error and any other exception into a message
 // on stderr and an exit code.

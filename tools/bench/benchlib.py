@@ -100,6 +100,8 @@ def tool_version(cmd):
 
 def snapshot_binary(path, tmp):
     """Copies an executable into the scratch dir and returns the copy's path.
+    The programs resdex runs in its place (resdex-index for `resdex index`,
+    resdex-serve), found next to it, are copied along.
 
     Other people may rebuild build/resdex while a benchmark runs; timing a
     private copy keeps every figure of one run about one binary."""
@@ -108,6 +110,10 @@ def snapshot_binary(path, tmp):
     os.makedirs(dest_dir, exist_ok=True)
     dest = os.path.join(dest_dir, os.path.basename(path))
     shutil.copy2(path, dest)
+    for sibling in ("resdex-index", "resdex-serve"):
+        src = os.path.join(os.path.dirname(path), sibling)
+        if os.path.isfile(src):
+            shutil.copy2(src, os.path.join(dest_dir, sibling))
     with open(dest, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     mtime = datetime.datetime.fromtimestamp(os.path.getmtime(path)).astimezone()
