@@ -1140,6 +1140,34 @@ TEST_CASE("cli: an unknown subcommand or option is a usage error with exit code 
   CHECK(global.exit_code == 2);
 }
 
+TEST_CASE("cli: resdex index runs resdex-index from resdex's directory, and names it when it is missing") {
+  Sandbox box;
+  // Options, their errors and exit codes pass through to resdex-index.
+  Run bogus = box.resdex({"index", "--bogus"});
+  CHECK(bogus.exit_code == 2);
+  CHECK(contains(bogus.err, "--bogus"));
+  Run help = box.resdex({"index", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(contains(help.out, "resdex index"));
+
+  // A resdex copied without the programs it runs.
+  const fs::path lone = box / "lone" / "resdex";
+  fs::create_directories(lone.parent_path());
+  fs::copy_file(RESDEX_BINARY, lone);
+  Child child(lone.string(), {"index", "--corpus", (kFixtures / "corpus").string(), "--index", "idx"},
+              box.dir());
+  Run r = child.wait();
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, (lone.parent_path() / "resdex-index").string()));
+  CHECK(contains(r.err, "`resdex index`"));
+  CHECK_FALSE(fs::exists(box / "idx"));
+  // Searching needs only resdex.
+  box.index({"--corpus", (kFixtures / "corpus").string(), "--index", "idx"});
+  Run search = Child(lone.string(), {"search", "--index", "idx", "stochastic"}, box.dir()).wait();
+  CHECK(search.exit_code == 0);
+  CHECK_FALSE(search.out.empty());
+}
+
 TEST_CASE("cli: --version prints a version and --help lists index, search and show") {
   Sandbox box;
   Run version = box.resdex({"--version"});
