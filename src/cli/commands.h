@@ -21,6 +21,8 @@ using Runner = std::function<int()>;
 
 // One line on `resdex serve`, for `resdex --help` and `resdex serve --help`.
 inline constexpr const char* kServeDescription = "A local web page and JSON API over the index";
+// One line on `resdex index`, for `resdex --help` and `resdex index --help`.
+inline constexpr const char* kIndexDescription = "Build or update the index from the corpus";
 
 // The index directory `resdex index` is writing, for the message of a
 // failure that ends the process (set_terminate_message); empty otherwise.

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   CLI::App app("resdex: full-text search over research descriptions.", "resdex");
   app.require_subcommand(1);
   Runner run = add_index_command(app);
-  app.get_subcommand("index")->description("Build or update the index from the corpus");
+  app.get_subcommand("index")->description(kIndexDescription);
 
   // Read as `resdex index ARGS`.
   std::vector<std::string> args{"resdex", "index"};

@@ -24,7 +24,7 @@ struct CommandInfo {
 
 // One row per subcommand.
 const CommandInfo kCommands[] = {
-    {"index", "Build or update the index from the corpus", add_index_launcher},
+    {"index", kIndexDescription, add_index_launcher},
     {"search", "Search the index: ranked hits, snippets and facet counts", add_search_command},
     {"show", "Print one whole document", add_show_command},
     {"similar", "The documents most like one document", add_similar_command},
