@@ -47,12 +47,27 @@ for idx in "${indexes[@]}"; do
   done
 done
 
-# Every function named in the profiles, kept if the program defines it
-# once: a local name that several objects define (a ".constprop" clone of
-# a std::string constructor, say) would bring along the code of every
-# object that has it, and an archive built without function sections
-# gives its whole object.
-nm --defined-only "$program" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort | uniq -u >"$work/defined"
+# Every function named in the profiles that the program defines, except
+# names that several objects define where one of them is in another
+# library's static archive (ICU, zstd, xxHash, yaml-cpp): those archives
+# are built without function sections, so such a name (a ".constprop"
+# clone of a std::string constructor, say) would bring along the whole
+# object. Local copies in resdex's own objects, each a section of its own,
+# are kept: otherwise each stays where its object put it, and a search
+# touches a 64 KB window for it.
+nm --defined-only "$program" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort >"$work/all"
+uniq -u "$work/all" >"$work/once"
+uniq -d "$work/all" >"$work/repeated"
+link="$build/CMakeFiles/resdex.dir/link.txt"
+: >"$work/foreign"
+if [[ -f "$link" ]]; then
+  mapfile -t archives < <(tr ' ' '\n' <"$link" | grep -E '^/.*\.a$' | sort -u)
+  if [[ ${#archives[@]} -gt 0 ]]; then
+    nm --defined-only "${archives[@]}" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[tTwW]$/ {print $3}' |
+      sort -u >"$work/foreign"
+  fi
+fi
+comm -23 "$work/repeated" "$work/foreign" | sort -u - "$work/once" >"$work/defined"
 cat "$work"/cg.* | sed -n -E 's/^c?fn=\([0-9]+\) (.+)$/\1/p' | sort -u >"$work/run"
 comm -12 "$work/run" "$work/defined" >src/cli/link_order.txt
 echo "src/cli/link_order.txt: $(wc -l <src/cli/link_order.txt) functions from $n searches"
