@@ -17,12 +17,12 @@ namespace {
 
 int main(int argc, char** argv) {
   set_terminate_message();
-  CLI::App app("resdex: full-text search over research descriptions.", "resdex");
-  app.require_subcommand(1);
+  // Every command line is read as `resdex index ARGS`, so only the index
+  // subcommand's help and errors are ever shown, never this app's.
+  CLI::App app("", "resdex");
   Runner run = add_index_command(app);
   app.get_subcommand("index")->description(kIndexDescription);
 
-  // Read as `resdex index ARGS`.
   std::vector<std::string> args{"resdex", "index"};
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   std::vector<char*> full;
