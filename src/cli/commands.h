@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,26 @@ inline constexpr int kExitUsage = 2;    // bad command line
 
 using Runner = std::function<int()>;
 
+// The arguments resdex was started with, so that a command may leave out
+// options that only a few runs use unless this run names one of them.
+// CLI11 checks each option it declares against every one declared before,
+// and `search` declaring all of its options took ~0.1 ms of a ~2.5 ms
+// search of the ACL abstracts (docs/performance.md).
+class CommandLine {
+ public:
+  CommandLine(int argc, const char* const* argv) : argc_(argc), argv_(argv) {}
+
+  // Whether `cmd` needs its rarely used options declared: the command line
+  // asks for help, or names an option ("--name" or "--name=value", before
+  // any "--") that `cmd` does not have yet. Declaring them when in doubt
+  // costs only time; CLI11 then reads the command line as it always would.
+  bool needs_more_options(const CLI::App& cmd) const;
+
+ private:
+  int argc_;
+  const char* const* argv_;
+};
+
 // One line on `resdex serve`, for `resdex --help` and `resdex serve --help`.
 inline constexpr const char* kServeDescription = "A local web page and JSON API over the index";
 // One line on `resdex index`, for `resdex --help` and `resdex index --help`.
@@ -28,16 +49,16 @@ inline constexpr const char* kIndexDescription = "Build or update the index from
 // failure that ends the process (set_terminate_message); empty otherwise.
 inline std::string g_index_being_written;
 
-Runner add_search_command(CLI::App& app);
-Runner add_show_command(CLI::App& app);
-Runner add_eval_command(CLI::App& app);
-Runner add_similar_command(CLI::App& app);
+Runner add_search_command(CLI::App& app, const CommandLine& line);
+Runner add_show_command(CLI::App& app, const CommandLine& line);
+Runner add_eval_command(CLI::App& app, const CommandLine& line);
+Runner add_similar_command(CLI::App& app, const CommandLine& line);
 
 // Commands of resdex that run a program of their own in its place, passing
 // every argument on (program_commands.cc): `resdex serve` runs
 // resdex-serve, `resdex index` runs resdex-index.
-Runner add_serve_command(CLI::App& app);
-Runner add_index_launcher(CLI::App& app);
+Runner add_serve_command(CLI::App& app, const CommandLine& line);
+Runner add_index_launcher(CLI::App& app, const CommandLine& line);
 
 // The index command itself, which resdex-index runs (index_main.cc).
 Runner add_index_command(CLI::App& app);

@@ -12,7 +12,7 @@
 
 namespace resdex::cli {
 
-Runner add_eval_command(CLI::App& app) {
+Runner add_eval_command(CLI::App& app, const CommandLine& /*line*/) {
   struct Args {
     std::string index_dir = "index";
     std::string queries;

@@ -19,7 +19,7 @@ namespace {
 struct CommandInfo {
   const char* name;
   const char* description;
-  Runner (*add)(CLI::App&);
+  Runner (*add)(CLI::App&, const CommandLine&);
 };
 
 // One row per subcommand.
@@ -65,6 +65,18 @@ int unknown_command(std::string_view name) {
 }
 
 }  // namespace
+
+bool CommandLine::needs_more_options(const CLI::App& cmd) const {
+  for (int i = 1; i < argc_; ++i) {
+    const std::string_view arg = argv_[i];
+    if (arg == "--") break;  // the rest are operands
+    if (arg == "-h" || arg == "--help") return true;
+    if (arg.size() > 2 && arg.substr(0, 2) == "--" &&
+        !cmd.get_option_no_throw(std::string(arg.substr(0, arg.find('=')))))
+      return true;
+  }
+  return false;
+}
 
 void add_result_options(CLI::App& cmd, SearchOptions& options) {
   cmd.add_option("--institution", options.institutions,
@@ -163,10 +175,11 @@ int main(int argc, char** argv) {
   // list of commands: declaring all of them costs a search of a small
   // index about a tenth of its time.
   const bool one = argc > 1 && argv[1][0] != '-';
+  const CommandLine line(argc, argv);
   std::vector<std::pair<CLI::App*, Runner>> runners;
   for (const CommandInfo& c : kCommands) {
     if (one && std::strcmp(c.name, argv[1]) != 0) continue;
-    Runner run = c.add(app);
+    Runner run = c.add(app, line);
     runners.emplace_back(app.get_subcommand(c.name), std::move(run));
   }
   for (auto& [sub, run] : runners) {

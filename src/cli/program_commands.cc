@@ -60,8 +60,12 @@ Runner add_program_command(CLI::App& app, const char* name, const char* program)
 
 }  // namespace
 
-Runner add_serve_command(CLI::App& app) { return add_program_command(app, "serve", "resdex-serve"); }
+Runner add_serve_command(CLI::App& app, const CommandLine& /*line*/) {
+  return add_program_command(app, "serve", "resdex-serve");
+}
 
-Runner add_index_launcher(CLI::App& app) { return add_program_command(app, "index", "resdex-index"); }
+Runner add_index_launcher(CLI::App& app, const CommandLine& /*line*/) {
+  return add_program_command(app, "index", "resdex-index");
+}
 
 }  // namespace resdex::cli

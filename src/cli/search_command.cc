@@ -13,7 +13,7 @@
 
 namespace resdex::cli {
 
-Runner add_search_command(CLI::App& app) {
+Runner add_search_command(CLI::App& app, const CommandLine& line) {
   struct Args {
     std::string index_dir = "index";
     SearchOptions options;
@@ -34,19 +34,24 @@ Runner add_search_command(CLI::App& app) {
   cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  cmd->add_option("--batch", args->batch,
-                  "Run every query of a JSONL file ({\"_id\", \"text\"} lines) in one process")
-      ->type_name("QUERIES.jsonl");
-  cmd->add_option("--format", args->format,
-                  "Output of --batch: trec (qid Q0 docid rank score tag) or json (one object per query)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trec", "json"}));
   cmd->add_option("--syntax", args->syntax,
                   "How to read queries: query (operators, phrases, fields; the default) or plain "
                   "(a bag of words; the default for --batch)")
       ->check(CLI::IsMember({"query", "plain"}));
-  add_ranking_options(*cmd, args->ranking);
-  cmd->add_option("--tag", args->run_tag, "Run tag in TREC output")->capture_default_str();
+  // Batch runs and ranking experiments: declared only for a command line
+  // that names one of them (or asks for help), where they keep their
+  // defaults otherwise.
+  if (line.needs_more_options(*cmd)) {
+    cmd->add_option("--batch", args->batch,
+                    "Run every query of a JSONL file ({\"_id\", \"text\"} lines) in one process")
+        ->type_name("QUERIES.jsonl");
+    cmd->add_option("--format", args->format,
+                    "Output of --batch: trec (qid Q0 docid rank score tag) or json (one object per query)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"trec", "json"}));
+    add_ranking_options(*cmd, args->ranking);
+    cmd->add_option("--tag", args->run_tag, "Run tag in TREC output")->capture_default_str();
+  }
   cmd->add_option("query", args->words, "Query words; several arguments are joined with spaces")
       ->type_name("QUERY...");
   cmd->footer(

@@ -5,7 +5,7 @@
 
 namespace resdex::cli {
 
-Runner add_show_command(CLI::App& app) {
+Runner add_show_command(CLI::App& app, const CommandLine& /*line*/) {
   struct Args {
     std::string index_dir = "index";
     std::string id;

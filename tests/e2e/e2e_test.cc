@@ -1195,6 +1195,39 @@ TEST_CASE("cli: --version prints a version and --help lists index, search and sh
   CHECK(contains(show_help.out, "--json"));
 }
 
+TEST_CASE("cli: search's batch and ranking options work in either form, though declared only when named") {
+  IndexedFixture box;
+  const json plain = box.search({"stochastic"});
+  REQUIRE_FALSE(plain.at("results").empty());
+  const double score = plain["results"][0].at("score").get<double>();
+  // "--name value" and "--name=value", among other options or after the
+  // query words: each is read, and changes the ranking it names.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--bm25-k1", "0.3", "stochastic"},
+        std::vector<std::string>{"stochastic", "--bm25-k1=0.3"},
+        std::vector<std::string>{"--limit", "5", "--bm25-k1=0.3", "--no-snippets", "stochastic"}}) {
+    INFO(describe(args));
+    const json tuned = box.search(args);
+    REQUIRE_FALSE(tuned.at("results").empty());
+    CHECK(tuned["results"][0].at("score").get<double>() != doctest::Approx(score));
+  }
+  // A rarely used option with a bad value is still checked.
+  Run bad = box.resdex({"search", "--weighting", "tfidf", "stochastic"});
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "--weighting"));
+  // After "--" an option's name is a query word.
+  Run operand = box.resdex({"search", "--", "--bm25-k1"});
+  CHECK(operand.exit_code == 0);
+  // Help lists them all, for the command alone or with other options.
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"search", "--help"},
+                                               std::vector<std::string>{"search", "--limit", "3", "-h"}}) {
+    Run help = box.resdex(args);
+    CHECK(help.exit_code == 0);
+    for (const char* option : {"--batch", "--format", "--tag", "--weighting", "--bm25-k1", "--feedback-docs"})
+      CHECK_MESSAGE(contains(help.out, option), option);
+  }
+}
+
 // ===========================================================================
 // the bundled corpus
 
