@@ -278,6 +278,10 @@ def run(args, inputs, gz_inputs, resdex, scriptindex, cat, info, tmp):
         "resdex_index_mb_after_edit": sizes.get("resdex_after_edit"),
         "resdex_size_vs_scriptindex_compacted": bl.ratio(sizes.get("resdex"),
                                                          sizes.get("scriptindex_compact")),
+        # resdex's full build against scriptindex's of the same round: how
+        # far the machine's load moved the ratio within this run.
+        "resdex_vs_scriptindex_rounds": [bl.ratio(a["wall_s"], b["wall_s"]) for a, b in
+                                         zip(runs["resdex_full"], runs.get("scriptindex", []))],
         "problems": problems,
     }
     if args.json_out:
@@ -316,6 +320,9 @@ def print_report(result):
           "(above seconds = more than one core used);")
     print("x: ratio of the median wall times; peak RSS: max over runs; index MB: "
           "apparent size in 10^6 bytes")
+    if result["resdex_vs_scriptindex_rounds"]:
+        print("resdex full index / scriptindex, round by round: "
+              + ", ".join(bl.fmt(x) for x in result["resdex_vs_scriptindex_rounds"]))
     if result.get("resdex_size_vs_scriptindex_compacted"):
         print("resdex's index (compacted, as resdex leaves it) is %.2f x the size of "
               "scriptindex's compacted database" % result["resdex_size_vs_scriptindex_compacted"])

@@ -18,7 +18,9 @@ list of realistic queries, one process per query, and times each process:
 
 The engines run interleaved (query by query, order alternating), each query
 --repeat times after one untimed warm-up run; the figures are medians. The
-overall ratio is the geometric mean of the per-query ratios of medians.
+overall ratio is the geometric mean of the per-query ratios of medians; the
+ratio of each round (every query once) is printed too, as min/median/max, to
+show how much the machine's load moved it within the run.
 
 If `resdex search --help` lists --batch (and --format), the in-process batch
 latency is measured too: `resdex search --index D --batch Q.jsonl --format
@@ -369,6 +371,12 @@ def run(args, queries, resdex, quest, info, tmp):
     }
     overall["resdex_vs_quest_of_medians"] = (overall["resdex_ms_median_all"]
                                              / overall["quest_ms_median_all"])
+    # The ratio of each round (every query once, the engines interleaved):
+    # how far the machine's load moved the figure within this run.
+    rounds = [bl.geomean([times[q]["resdex"][rep] / times[q]["quest"][rep] for q in queries])
+              for rep in range(args.repeat)]
+    overall["resdex_vs_quest_rounds"] = {"min": min(rounds), "median": bl.median(rounds),
+                                         "max": max(rounds)}
     if "resdex_exact" in names:
         overall["resdex_exact_vs_quest_geomean"] = bl.geomean(
             [r["resdex_exact_vs_quest"] for r in per_query])
@@ -458,6 +466,9 @@ def print_report(result, names):
         row.append(bl.fmt(o["resdex_exact_vs_quest_geomean"]))
     rows.append(row)
     bl.print_table(headers, rows)
+    rr = o["resdex_vs_quest_rounds"]
+    print("resdex/quest of each round (every query once; geomean): %s min, %s median, %s max"
+          % (bl.fmt(rr["min"]), bl.fmt(rr["median"]), bl.fmt(rr["max"])))
     print()
     diffs = [abs(r["resdex_total"] - r["quest_exact"]) / max(1, r["quest_exact"])
              for r in result["per_query"] if r["resdex_total"] is not None and r["quest_exact"]]
