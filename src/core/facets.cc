@@ -94,8 +94,10 @@ class IdTally {
   // Counts the ids of a slot value for `n` documents (more than one: a
   // built-in spy's count of the whole value).
   void add(std::string_view encoded, size_t n = 1) {
+    if (n == 0) return;
     for_each_facet_id(encoded, [&](size_t f, uint32_t id) {
       if (id >= counts_[f].size()) counts_[f].resize(id + 1);
+      if (counts_[f][id] == 0) counted_[f].push_back(id);
       counts_[f][id] += static_cast<Xapian::doccount>(n);
     });
   }
@@ -111,8 +113,10 @@ class IdTally {
       uint32_t rank, id;
     };
     std::vector<Entry> entries;
-    for (uint32_t id = 0; id < counts_[f].size() && id < names.size(f); ++id) {
-      if (counts_[f][id] == 0) continue;
+    entries.reserve(counted_[f].size());
+    const size_t known = names.size(f);
+    for (const uint32_t id : counted_[f]) {
+      if (id >= known) continue;
       const size_t count = scale != 1 ? std::min(cap, round_estimate(static_cast<double>(counts_[f][id]) * scale))
                                       : counts_[f][id];
       entries.push_back({count, names.rank(f, id), id});
@@ -134,6 +138,10 @@ class IdTally {
   // database's documents, and the arrays are zeroed and touched for
   // every search (~9,000 ids on the ACL abstracts).
   std::array<std::vector<Xapian::doccount>, kFacetCount> counts_;
+  // The ids of each facet counted at least once, in the order first met:
+  // a search's matches have a few hundred of the ~9,000 institutions of
+  // the ACL abstracts, and top() looks at those only.
+  std::array<std::vector<uint32_t>, kFacetCount> counted_;
 };
 
 // Counts the facets of the local matches. On a single database, Xapian
