@@ -39,8 +39,8 @@ Runner add_search_command(CLI::App& app, const CommandLine& line) {
                   "(a bag of words; the default for --batch)")
       ->check(CLI::IsMember({"query", "plain"}));
   // Batch runs and ranking experiments: declared only for a command line
-  // that names one of them (or asks for help), where they keep their
-  // defaults otherwise.
+  // that names one of them or asks for help; otherwise Args keeps their
+  // defaults.
   if (line.needs_more_options(*cmd)) {
     cmd->add_option("--batch", args->batch,
                     "Run every query of a JSONL file ({\"_id\", \"text\"} lines) in one process")
