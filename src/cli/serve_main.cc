@@ -1,4 +1,4 @@
-// resdex-serve: the program behind `resdex serve` (serve_command.cc runs it
+// resdex-serve: the program behind `resdex serve` (program_commands.cc runs it
 // in its place). The web page and JSON API (server/web_server.h) until
 // SIGINT or SIGTERM.
 //
