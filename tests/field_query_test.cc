@@ -69,53 +69,69 @@ class Index {
 
 using Ids = std::vector<std::string>;
 
-TEST_CASE("field_query: a phrase of plain words is also asked for in each field with an unprefixed copy") {
+TEST_CASE("field_query: a phrase of plain words is also asked for in each field whose unprefixed copy has no positions") {
   Xapian::QueryParser qp = parser();
   const Xapian::Query phrase = qp.parse_query("\"inverse problems\"");
-  const Xapian::Query wide = widen_phrases(phrase);
+  const Xapian::Query wide = widen_phrases(phrase, schema::kVersion);
   CHECK(contains(wide, "inverse@1 PHRASE 2 problems@2"));
   for (const schema::TextField& f : schema::kTextFields) {
     const std::string p = f.prefix;
-    CHECK(contains(wide, p + "inverse PHRASE 2 " + p + "problems") == (f.weight > 0));
+    CHECK(contains(wide, p + "inverse PHRASE 2 " + p + "problems") ==
+          (f.weight > 0 && !schema::plain_positions(f, schema::kVersion)));
   }
+  CHECK_FALSE(contains(wide, "Sinverse"));  // the title's plain copy has positions
 
-  // The unprefixed copy of a title has no positions: unwidened, the phrase
-  // finds the body only.
   Index index;
-  CHECK(index.ids(phrase) == Ids{"body"});
+  // Unwidened, the phrase finds the body and the title, not the name.
+  CHECK(index.ids(phrase) == Ids{"body", "man"});
   CHECK(index.ids(wide) == Ids{"body", "man"});
-  CHECK(index.ids(widen_phrases(qp.parse_query("\"problems inverse\""))).empty());
-  CHECK(index.ids(widen_phrases(qp.parse_query("\"christopher manning\""))) == Ids{"manning"});
+  CHECK(index.ids(qp.parse_query("\"christopher manning\"")).empty());
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"christopher manning\""), schema::kVersion)) == Ids{"manning"});
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"problems inverse\""), schema::kVersion)).empty());
   // Hyphenated words are a phrase too.
-  CHECK(index.ids(widen_phrases(qp.parse_query("natural-language"))) == Ids{"manning"});
-  // A phrase does not run from one field into the next.
-  CHECK(index.ids(widen_phrases(qp.parse_query("\"manning foundations\""))).empty());
+  CHECK(index.ids(widen_phrases(qp.parse_query("natural-language"), schema::kVersion)) == Ids{"manning"});
+  // A phrase does not run from one field into the next, nor from the body
+  // into the title ("... of tomography." then "Imaging").
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"manning foundations\""), schema::kVersion)).empty());
+  CHECK(index.ids(widen_phrases(qp.parse_query("\"tomography imaging\""), schema::kVersion)).empty());
+  CHECK(index.ids(qp.parse_query("\"sparse data\"")) == Ids{"man"});
+}
+
+TEST_CASE("field_query: an index of schema 9, whose titles have positions in the S terms only, is asked for those too") {
+  Xapian::QueryParser qp = parser();
+  const Xapian::Query wide = widen_phrases(qp.parse_query("\"inverse problems\""), 9);
+  CHECK(contains(wide, "Sinverse PHRASE 2 Sproblems"));
+  CHECK(contains(wide, "Ainverse PHRASE 2 Aproblems"));
+  CHECK_FALSE(schema::plain_positions(schema::kTextFields[1], 9));
+  CHECK(schema::plain_positions(schema::kTextFields[1], schema::kVersion));
 }
 
 TEST_CASE("field_query: NEAR keeps its window, and field phrases, words and unknown nodes are left alone") {
   Xapian::QueryParser qp = parser();
-  CHECK(contains(widen_phrases(qp.parse_query("inverse NEAR/3 imaging")), "Sinverse NEAR 4 Simaging"));
+  const Xapian::Query near = widen_phrases(qp.parse_query("inverse NEAR/3 imaging"), schema::kVersion);
+  CHECK(contains(near, "Ainverse NEAR 4 Aimaging"));
   Index index;
-  CHECK(index.ids(widen_phrases(qp.parse_query("inverse NEAR/3 imaging"))) == Ids{"man"});
+  CHECK(index.ids(near) == Ids{"man"});
 
   for (const char* text : {"title:\"inverse problems\"", "inverse problems", "name:ann"}) {
     const Xapian::Query q = qp.parse_query(text);
-    CHECK(widen_phrases(q).get_description() == q.get_description());
+    CHECK(widen_phrases(q, schema::kVersion).get_description() == q.get_description());
   }
   // Below operators that can be rebuilt, phrases are found.
-  const Xapian::Query filtered = widen_phrases(qp.parse_query("\"inverse problems\" imaging institution:zib"));
-  CHECK(contains(filtered, "Sinverse PHRASE 2 Sproblems"));
+  const Xapian::Query filtered =
+      widen_phrases(qp.parse_query("\"inverse problems\" imaging institution:zib"), schema::kVersion);
+  CHECK(contains(filtered, "Ainverse PHRASE 2 Aproblems"));
   CHECK(contains(filtered, "XIzib"));
   CHECK(contains(filtered, "Zimag"));
   // One whose parameter Xapian does not expose keeps what it holds.
   const Xapian::Query scaled(Xapian::Query::OP_SCALE_WEIGHT, qp.parse_query("\"inverse problems\""), 2.0);
-  CHECK(widen_phrases(scaled).get_description() == scaled.get_description());
+  CHECK(widen_phrases(scaled, schema::kVersion).get_description() == scaled.get_description());
   // Synonym forms: each word an OR of the index's spellings.
   Xapian::Query either[] = {Xapian::Query(Xapian::Query::OP_OR, Xapian::Query("inverse"), Xapian::Query("inverted")),
                             Xapian::Query("problems")};
   const Xapian::Query synonym(Xapian::Query::OP_PHRASE, either, either + 2, 2);
-  CHECK(contains(widen_phrases(synonym), "(Sinverse OR Sinverted) PHRASE 2 Sproblems"));
-  CHECK(index.ids(widen_phrases(synonym)) == Ids{"body", "man"});
+  CHECK(contains(widen_phrases(synonym, schema::kVersion), "(Ainverse OR Ainverted) PHRASE 2 Aproblems"));
+  CHECK(index.ids(widen_phrases(synonym, schema::kVersion)) == Ids{"body", "man"});
 }
 
 TEST_CASE("field_query: a name is matched as written, not on its stem") {

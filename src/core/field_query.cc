@@ -88,14 +88,15 @@ std::optional<Xapian::Query> in_field(const Xapian::Query& q, const std::string&
   return Xapian::Query(op, subqueries.begin(), subqueries.end());
 }
 
-std::optional<Xapian::Query> widen_phrase(const Xapian::Query& q, const void*) {
+std::optional<Xapian::Query> widen_phrase(const Xapian::Query& q, const void* context) {
+  const int version = *static_cast<const int*>(context);
   const auto op = q.get_type();
   if (op != Xapian::Query::OP_PHRASE && op != Xapian::Query::OP_NEAR) return std::nullopt;
   const std::optional<Xapian::termcount> window = window_of(q);
   if (!window || q.get_num_subqueries() == 0) return std::nullopt;
   std::vector<Xapian::Query> alternatives{q};
   for (const schema::TextField& field : schema::kTextFields) {
-    if (field.weight == 0) continue;
+    if (field.weight == 0 || schema::plain_positions(field, version)) continue;
     std::vector<Xapian::Query> words;
     for (size_t i = 0; i < q.get_num_subqueries(); ++i) {
       std::optional<Xapian::Query> word = in_field(q.get_subquery(i), field.prefix);
@@ -129,8 +130,8 @@ std::optional<Xapian::Query> unstem_term(const Xapian::Query& q, const void* con
 
 }  // namespace
 
-Xapian::Query widen_phrases(const Xapian::Query& query) {
-  std::optional<Xapian::Query> done = apply(query, widen_phrase, nullptr);
+Xapian::Query widen_phrases(const Xapian::Query& query, int version) {
+  std::optional<Xapian::Query> done = apply(query, widen_phrase, &version);
   return done ? *done : query;
 }
 

@@ -1,10 +1,11 @@
 // Fits a parsed query to how the indexer lays out the text fields of
 // schema::kTextFields (name, title, department):
 //
-// - The unprefixed copy of a field carries no positions, so a phrase or
-//   NEAR of plain words (`"inverse problems"`, `state-of-the-art`) would
-//   see only the body text. widen_phrases() asks for it in each such field
-//   as well: (a PHRASE b) becomes (a PHRASE b) OR (Sa PHRASE Sb) OR ...
+// - The unprefixed copy of most fields carries no positions, so a phrase
+//   or NEAR of plain words (`"inverse problems"`, `state-of-the-art`)
+//   would not see their text. widen_phrases() asks for it in each such
+//   field as well: (a PHRASE b) becomes (a PHRASE b) OR (Aa PHRASE Ab) OR
+//   ... (schema::TextField says which fields).
 // - A field that is not stemmed (the name) has no "Z" stems, so a stemmed
 //   term the parser made for it (`name:manning` -> "ZAman") matches
 //   nothing; unstem_fields() puts back the word as typed ("Amanning").
@@ -20,9 +21,10 @@
 namespace resdex {
 
 // `query` with every OP_PHRASE / OP_NEAR whose subqueries are all
-// unprefixed terms (or ORs of them, as a synonym's words are) ORed with the same phrase in each text field that has
-// an unprefixed copy (schema::TextField::weight > 0).
-Xapian::Query widen_phrases(const Xapian::Query& query);
+// unprefixed terms (or ORs of them, as a synonym's words are) ORed with
+// the same phrase in each text field whose unprefixed copy has no
+// positions in an index of schema `version` (schema::plain_positions()).
+Xapian::Query widen_phrases(const Xapian::Query& query, int version);
 
 // `query` with each stemmed term of an unstemmed text field ("Z" + its
 // prefix + stem) replaced by the words `parser` stemmed to it (ORed when

@@ -24,7 +24,7 @@ namespace schema {
 // Stored in the index metadata under kVersionKey. Bump it whenever the text
 // analysis, the terms or the slots change: an index with another version is
 // rebuilt by `resdex index` on its own.
-inline constexpr int kVersion = 9;
+inline constexpr int kVersion = 10;
 inline constexpr const char* kVersionKey = "resdex.schema_version";
 
 // The schema version `db` (the first of several databases) was written
@@ -95,10 +95,15 @@ inline constexpr const char* kPrefixStem = "Z";  // Xapian's stemmed-term prefix
 // by plain words. Weights are wdf multipliers; name and title outweigh the
 // body so that a hit in them ranks first.
 //
-// The prefixed terms carry positions (for `title:"..."`); the unprefixed
-// copy carries none, as the same positions twice took 11 MB of a 290 MB
-// index. A phrase of plain words still finds a field's text: the searcher
-// asks for it in each such field too (field_query.h).
+// The prefixed terms carry positions (for `title:"..."`). The unprefixed
+// copy of the title carries them too, so that a phrase of plain words finds
+// a title as the body's phrase search does, with no second phrase to check:
+// asked for in the `S` terms as well, `"machine translation"` took twice
+// as long on the ACL Anthology. The other fields' unprefixed copies carry
+// none, as their positions twice would take another 8 MB of a 268 MB index
+// (docs/performance.md); a phrase of plain words still finds their text, as
+// the searcher asks for it in each such field too (field_query.h). Their
+// prefixed terms are rare words (names, departments), so that is cheap.
 struct TextField {
   const char* name;    // query prefix name ("name" for name:...)
   const char* prefix;  // term prefix
@@ -107,12 +112,21 @@ struct TextField {
   // matched as written: stemmed, "manning" was "man". (The unprefixed
   // copy is always stemmed, like all plain words.)
   bool stemmed;
+  // The schema version from which the unprefixed copy has positions as
+  // well (0: never); see plain_positions().
+  int plain_positions_since;
 };
 inline constexpr TextField kTextFields[] = {
-    {"name", "A", 3, false},
-    {"title", "S", 3, true},
-    {"department", "XD", 1, true},
+    {"name", "A", 3, false, 0},
+    {"title", "S", 3, true, 10},
+    {"department", "XD", 1, true, 0},
 };
+
+// Whether an index of schema `version` has positions on the unprefixed
+// copy of `field`.
+inline constexpr bool plain_positions(const TextField& field, int version) {
+  return field.weight > 0 && field.plain_positions_since != 0 && version >= field.plain_positions_since;
+}
 
 // Boolean fields: exact filters (`institution:zib`), matched on the
 // canonical key of a value (see Facet::key), never ranked.

@@ -348,6 +348,9 @@ struct Searcher::Impl {
   IndexLocation location;
   Xapian::Database db;
   std::string stub;  // the stub's text when `db` was opened
+  // The schema version `db` was written with: which fields a phrase of
+  // plain words is asked for separately (widen_phrases).
+  int version = schema::kVersion;
   TextNormalizer norm;
   RankingOptions ranking;
   Synonyms synonyms;                  // as stored in the index
@@ -452,6 +455,7 @@ struct Searcher::Impl {
     count_column.reset();
     db = location.open_reader(&stub);
     remote = lists_remote_shard(stub);
+    version = schema::stored_version(db);
     facet_mode = FacetCounter::Mode::kLocal;
     load_synonyms();
     codec.reset();
@@ -608,7 +612,7 @@ struct Searcher::Impl {
     }
     // Widened here: search_once's widen_phrases does not look below the
     // OP_SCALE_WEIGHT that holds them.
-    const Xapian::Query near = widen_phrases(Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end()));
+    const Xapian::Query near = widen_phrases(Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end()), version);
     return Xapian::Query(Xapian::Query::OP_OR, bag,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
   }
@@ -979,7 +983,7 @@ struct Searcher::Impl {
                           : opt.syntax == SearchOptions::Syntax::kPlainWords
                               ? plain_words(opt.query)
                               : parse(opt.query, &result.corrected_query);
-    if (!given) query = widen_phrases(query);
+    if (!given) query = widen_phrases(query, version);
     std::vector<Xapian::Query> filters;
     if (!opt.institutions.empty())
       filters.push_back(filter(schema::facet(schema::FacetId::kInstitution).prefix, opt.institutions));
@@ -1140,6 +1144,7 @@ void Searcher::refresh() {
       impl_->reopen();
     } else {
       impl_->db.reopen();
+      impl_->version = schema::stored_version(impl_->db);
       impl_->load_synonyms();
       impl_->codec.reset();
     }
