@@ -96,10 +96,10 @@ void SpellingDelta::apply(Xapian::WritableDatabase& db) const {
 // Indexes `text` folded: with `field`'s prefix and positions, and once
 // more unprefixed (wdf times the field's weight), with positions where
 // schema::plain_positions() says so; with no field, unprefixed with
-// positions. Words with
-// umlauts also get their German spelling (at the same positions), so
-// "mueller" finds "Müller" as "muller" does, in phrases too;
-// identifier-like words get their other spellings (identifier_spellings()).
+// positions. Words with umlauts also get their German spelling (at the
+// same positions), so "mueller" finds "Müller" as "muller" does, in
+// phrases too; identifier-like words get their other spellings
+// (identifier_spellings()).
 void DocumentBuilder::index_field(std::string_view text, const schema::TextField* field) {
   if (text.empty()) return;
   const std::string folded = norm_.fold(text);
