@@ -144,13 +144,17 @@ class BooleanFieldProcessor : public Xapian::FieldProcessor {
 // made once over the whole database into an OP_SYNONYM of explicit terms
 // (the most frequent kMaxWildcardExpansion), which scores the same however
 // the index is split. The query text reaches it as `<kWildcardField>:stem`
-// or `<kWildcardField><field>:stem`.
+// or `<kWildcardField><field>:stem`. Next to NEAR or ADJ, Xapian 1.4 takes
+// terms and ORs of them only: a query with such a wildcard is parsed again
+// with each expansion an OP_OR (Searcher::Impl::parse).
 constexpr const char* kWildcardField = "resdexwildcard";
 
 class WildcardProcessor : public Xapian::FieldProcessor {
  public:
-  WildcardProcessor(const Xapian::Database& db, std::string prefix)
-      : db_(db), prefix_(std::move(prefix)) {}
+  // `combine`: OP_SYNONYM, or OP_OR where the expansion may stand in a
+  // NEAR or phrase.
+  WildcardProcessor(const Xapian::Database& db, std::string prefix, Xapian::Query::op combine)
+      : db_(db), prefix_(std::move(prefix)), combine_(combine) {}
 
   Xapian::Query operator()(const std::string& stem) override {
     const std::string start = prefix_ + stem;
@@ -169,13 +173,28 @@ class WildcardProcessor : public Xapian::FieldProcessor {
     }
     std::vector<Xapian::Query> subs;
     for (auto& [freq, term] : terms) subs.emplace_back(term);
-    return Xapian::Query(Xapian::Query::OP_SYNONYM, subs.begin(), subs.end());
+    return Xapian::Query(combine_, subs.begin(), subs.end());
   }
 
  private:
   Xapian::Database db_;
   std::string prefix_;
+  Xapian::Query::op combine_;
 };
+
+// Whether `text` has the operator NEAR or ADJ (or NEAR/n, ADJ/n) as a
+// word of its own.
+bool names_near_or_adj(std::string_view text) {
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find(' ', at), text.size());
+    const std::string_view word = text.substr(at, end - at);
+    for (std::string_view op : {"NEAR", "ADJ"})
+      if (word.substr(0, op.size()) == op && (word.size() == op.size() || word[op.size()] == '/')) return true;
+    at = end + 1;
+  }
+  return false;
+}
 
 bool is_word_byte(char c) {
   unsigned char u = static_cast<unsigned char>(c);
@@ -526,7 +545,9 @@ struct Searcher::Impl {
   // was opened (and may have removed the one `db` reads).
   bool switched() const { return location.stub_text() != stub; }
 
-  Xapian::QueryParser make_parser() {
+  // A parser of the query language; `wildcards`: how a wildcard's terms
+  // combine (WildcardProcessor).
+  Xapian::QueryParser make_parser(Xapian::Query::op wildcards = Xapian::Query::OP_SYNONYM) {
     Xapian::QueryParser qp;
     qp.set_database(db);
     qp.set_stemmer(Xapian::Stem(schema::kStemmer));
@@ -534,9 +555,9 @@ struct Searcher::Impl {
     qp.set_max_expansion(kMaxWildcardExpansion, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
     for (const schema::TextField& f : schema::kTextFields) {
       qp.add_prefix(f.name, f.prefix);
-      qp.add_prefix(std::string(kWildcardField) + f.name, (new WildcardProcessor(db, f.prefix))->release());
+      qp.add_prefix(std::string(kWildcardField) + f.name, (new WildcardProcessor(db, f.prefix, wildcards))->release());
     }
-    qp.add_prefix(kWildcardField, (new WildcardProcessor(db, ""))->release());
+    qp.add_prefix(kWildcardField, (new WildcardProcessor(db, "", wildcards))->release());
     qp.add_prefix(kSynonymField, (new SynonymProcessor(db, synonyms, &synonym_terms))->release());
     for (const schema::BooleanField& f : schema::kBooleanFields)
       qp.add_boolean_prefix(f.name, (new BooleanFieldProcessor(f.prefix, norm))->release());
@@ -556,14 +577,29 @@ struct Searcher::Impl {
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
                           Xapian::QueryParser::FLAG_PURE_NOT;
     const std::string rewritten = rewrite_wildcards(folded);
+    const std::string to_parse = rewrite_synonyms(widen_identifiers(rewritten), synonyms, norm, kSynonymField);
     synonym_terms.clear();
     Xapian::Query query;
+    Xapian::Query::op wildcards = Xapian::Query::OP_SYNONYM;
     try {
-      query = qp.parse_query(rewrite_synonyms(widen_identifiers(rewritten), synonyms, norm, kSynonymField), full);
+      try {
+        query = qp.parse_query(to_parse, full);
+      } catch (const Xapian::UnimplementedError&) {
+        // A wildcard's OP_SYNONYM next to NEAR or ADJ, which Xapian 1.4
+        // refuses there: again with the wildcards as ORs.
+        wildcards = Xapian::Query::OP_OR;
+        qp = make_parser(wildcards);
+        synonym_terms.clear();
+        query = qp.parse_query(to_parse, full);
+      }
     } catch (const Xapian::QueryParserError&) {
       // Operators that do not add up: no suggestion, plain words.
       return plain_words(text);
     }
+    // Xapian 1.4's parser drops a NEAR or ADJ between two words that field
+    // processors expand (`learn* NEAR optim*`), and the whole query with
+    // it: plain words rather than nothing.
+    if (query.empty() && names_near_or_adj(to_parse)) return plain_words(text);
     query = unstem_fields(query, qp);
     // Xapian's spelling correction looks up every word in the spelling
     // table, which costs more than the search itself, and it suggests a
@@ -573,7 +609,7 @@ struct Searcher::Impl {
     for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
       if (!synonym_terms.count(*t) && !db.term_exists(*t)) unmatched = true;
     if (unmatched) {
-      Xapian::QueryParser speller = make_parser();
+      Xapian::QueryParser speller = make_parser(wildcards);
       speller.parse_query(rewritten, full | Xapian::QueryParser::FLAG_SPELLING_CORRECTION);
       std::string suggestion = speller.get_corrected_query_string();
       if (!suggestion.empty() && suggestion != rewritten) *corrected = restore_wildcards(suggestion);
