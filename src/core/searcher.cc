@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -145,8 +146,8 @@ class BooleanFieldProcessor : public Xapian::FieldProcessor {
 // (the most frequent kMaxWildcardExpansion), which scores the same however
 // the index is split. The query text reaches it as `<kWildcardField>:stem`
 // or `<kWildcardField><field>:stem`. Next to NEAR or ADJ, Xapian 1.4 takes
-// terms and ORs of them only: a query with such a wildcard is parsed again
-// with each expansion an OP_OR (Searcher::Impl::parse).
+// terms and ORs of them only: in a query with NEAR or ADJ each expansion
+// is an OP_OR (Searcher::Impl::parse).
 constexpr const char* kWildcardField = "resdexwildcard";
 
 class WildcardProcessor : public Xapian::FieldProcessor {
@@ -182,16 +183,19 @@ class WildcardProcessor : public Xapian::FieldProcessor {
   Xapian::Query::op combine_;
 };
 
-// Whether `text` has the operator NEAR or ADJ (or NEAR/n, ADJ/n) as a
-// word of its own.
+// Whether `text` may have the operator NEAR or ADJ (or NEAR/n, ADJ/n):
+// either word between bytes that are not ASCII letters, digits or '_'.
+// Xapian's parser also takes "NEAR" after a character that is not a
+// letter in a Unicode sense ("\ufffdNEAR"); so does this, and after any
+// other non-ASCII character too, which costs nothing but a wildcard's
+// weighting (Searcher::Impl::parse).
 bool names_near_or_adj(std::string_view text) {
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t end = std::min(text.find(' ', at), text.size());
-    const std::string_view word = text.substr(at, end - at);
-    for (std::string_view op : {"NEAR", "ADJ"})
-      if (word.substr(0, op.size()) == op && (word.size() == op.size() || word[op.size()] == '/')) return true;
-    at = end + 1;
+  auto ascii_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::string_view op : {"NEAR", "ADJ"}) {
+    for (size_t at = text.find(op); at != std::string_view::npos; at = text.find(op, at + 1)) {
+      const size_t end = at + op.size();
+      if ((at == 0 || !ascii_word(text[at - 1])) && (end == text.size() || !ascii_word(text[end]))) return true;
+    }
   }
   return false;
 }
@@ -573,33 +577,32 @@ struct Searcher::Impl {
     // word counts once (with its count as weight).
     if (norm.tokenize(text).size() > kMaxParsedWords) return plain_words(text);
     std::string folded = norm.fold_query(text);
-    Xapian::QueryParser qp = make_parser();
     const unsigned full = Xapian::QueryParser::FLAG_DEFAULT | Xapian::QueryParser::FLAG_WILDCARD |
                           Xapian::QueryParser::FLAG_PURE_NOT;
     const std::string rewritten = rewrite_wildcards(folded);
     const std::string to_parse = rewrite_synonyms(widen_identifiers(rewritten), synonyms, norm, kSynonymField);
+    // Next to NEAR or ADJ, Xapian 1.4 takes only terms and ORs of them,
+    // not the OP_SYNONYM a wildcard expands to elsewhere (the parser throws
+    // UnimplementedError, and leaks what it had built): in a query with
+    // either, the wildcards' terms are ORed.
+    const bool near = names_near_or_adj(to_parse);
+    const Xapian::Query::op wildcards = near ? Xapian::Query::OP_OR : Xapian::Query::OP_SYNONYM;
+    Xapian::QueryParser qp = make_parser(wildcards);
     synonym_terms.clear();
     Xapian::Query query;
-    Xapian::Query::op wildcards = Xapian::Query::OP_SYNONYM;
     try {
-      try {
-        query = qp.parse_query(to_parse, full);
-      } catch (const Xapian::UnimplementedError&) {
-        // A wildcard's OP_SYNONYM next to NEAR or ADJ, which Xapian 1.4
-        // refuses there: again with the wildcards as ORs.
-        wildcards = Xapian::Query::OP_OR;
-        qp = make_parser(wildcards);
-        synonym_terms.clear();
-        query = qp.parse_query(to_parse, full);
-      }
+      query = qp.parse_query(to_parse, full);
     } catch (const Xapian::QueryParserError&) {
       // Operators that do not add up: no suggestion, plain words.
+      return plain_words(text);
+    } catch (const Xapian::UnimplementedError&) {
+      // Any other query Xapian cannot build: plain words too.
       return plain_words(text);
     }
     // Xapian 1.4's parser drops a NEAR or ADJ between two words that field
     // processors expand (`learn* NEAR optim*`), and the whole query with
     // it: plain words rather than nothing.
-    if (query.empty() && names_near_or_adj(to_parse)) return plain_words(text);
+    if (query.empty() && near) return plain_words(text);
     query = unstem_fields(query, qp);
     // Xapian's spelling correction looks up every word in the spelling
     // table, which costs more than the search itself, and it suggests a
