@@ -1195,7 +1195,7 @@ TEST_CASE("cli: --version prints a version and --help lists index, search and sh
   CHECK(contains(show_help.out, "--json"));
 }
 
-TEST_CASE("cli: search's batch and ranking options work in either form, though declared only when named") {
+TEST_CASE("cli: search's options work in either form, though declared only when named") {
   IndexedFixture box;
   const json plain = box.search({"stochastic"});
   REQUIRE_FALSE(plain.at("results").empty());
@@ -1211,10 +1211,33 @@ TEST_CASE("cli: search's batch and ranking options work in either form, though d
     REQUIRE_FALSE(tuned.at("results").empty());
     CHECK(tuned["results"][0].at("score").get<double>() != doctest::Approx(score));
   }
-  // A rarely used option with a bad value is still checked.
-  Run bad = box.resdex({"search", "--weighting", "tfidf", "stochastic"});
-  CHECK(bad.exit_code == 2);
-  CHECK(contains(bad.err, "--weighting"));
+  // Without --json (the one option most other checks name), each option
+  // alone, in either form, among the query words.
+  auto ranks = [](const std::string& text) {
+    size_t n = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      if (line.size() > 4 && line.rfind("  ", 0) == 0 && std::isdigit(static_cast<unsigned char>(line[2])) &&
+          line.find(". ") != std::string::npos && line.find(". ") < 8)
+        ++n;
+    return n;
+  };
+  const std::string all = box.search_text({"stochastic"});
+  REQUIRE(ranks(all) > 1);
+  CHECK(contains(all, "Institution:"));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--limit", "1", "stochastic"}, std::vector<std::string>{"stochastic", "--limit=1"}}) {
+    INFO(describe(args));
+    CHECK(ranks(box.search_text(args)) == 1);
+  }
+  CHECK_FALSE(contains(box.search_text({"stochastic", "--no-facets"}), "Institution:"));
+  // An option with a bad value is still checked, a rarely used one too.
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"search", "--limit", "x", "stochastic"},
+                                               std::vector<std::string>{"search", "--weighting", "tfidf", "stochastic"}}) {
+    Run bad = box.resdex(args);
+    CHECK(bad.exit_code == 2);
+    CHECK(contains(bad.err, args[1]));
+  }
   // After "--" an option's name is a query word.
   Run operand = box.resdex({"search", "--", "--bm25-k1"});
   CHECK(operand.exit_code == 0);
@@ -1223,7 +1246,8 @@ TEST_CASE("cli: search's batch and ranking options work in either form, though d
                                                std::vector<std::string>{"search", "--limit", "3", "-h"}}) {
     Run help = box.resdex(args);
     CHECK(help.exit_code == 0);
-    for (const char* option : {"--batch", "--format", "--tag", "--weighting", "--bm25-k1", "--feedback-docs"})
+    for (const char* option : {"--index", "--limit", "--institution", "--json", "--no-facets", "--batch", "--format",
+                               "--tag", "--weighting", "--bm25-k1", "--feedback-docs"})
       CHECK_MESSAGE(contains(help.out, option), option);
   }
 }
