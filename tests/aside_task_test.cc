@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace resdex {
 namespace {
@@ -80,6 +81,41 @@ TEST_CASE("aside_task: finish() rethrows what the work threw, wherever it ran") 
     AsideTask task([] { throw std::runtime_error("counting failed"); });
     CHECK_THROWS_WITH_AS(task.finish(), "counting failed", std::runtime_error);
   }
+}
+
+TEST_CASE("aside_task: finish() sees the work's results, whether it waits spinning or asleep") {
+  // Work shorter than finish()'s spin, and longer, begun before finish().
+  for (long micros : {0L, 50L, AsideTask::kSpinWaitMicros * 4}) {
+    CAPTURE(micros);
+    std::vector<int> made;
+    std::promise<void> began;
+    std::future<void> begun = began.get_future();
+    AsideTask task([&] {
+      began.set_value();
+      std::this_thread::sleep_for(std::chrono::microseconds(micros));
+      made.assign(1000, 7);
+    });
+    if (allowed_cores() > 1) REQUIRE(begun.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    task.finish();
+    CHECK(made.size() == 1000);
+    CHECK(made.back() == 7);
+  }
+}
+
+TEST_CASE("aside_task: the thread's own stack holds a deep call chain") {
+  // 4 MB of frames, half the stack the task maps: the C library's default
+  // stack size, which the work must not be short of.
+  struct Deep {
+    static size_t down(size_t depth) {
+      volatile char frame[4096];
+      frame[0] = 1;
+      return depth == 0 ? frame[0] : down(depth - 1) + frame[0];
+    }
+  };
+  size_t result = 0;
+  AsideTask task([&] { result = Deep::down(1024); });
+  task.finish();
+  CHECK(result == 1025);
 }
 
 TEST_CASE("aside_task: without finish() the destructor waits for work that has begun, and runs none") {

@@ -1,5 +1,9 @@
 #include "core/aside_task.h"
 
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <utility>
 
 namespace resdex {
@@ -16,6 +20,19 @@ AsideTask::AsideTask(std::function<void()> work) : work_(std::move(work)) {
   const int here = sched_getcpu();
   if (here >= 0) CPU_CLR(here, &others);
   if (CPU_COUNT(&others) > 0) pthread_attr_setaffinity_np(&attr, sizeof others, &others);
+  // The stack, above a guard page; without it the C library's own.
+  const size_t guard = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* mapped = mmap(nullptr, kStackSize + guard, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (mapped != MAP_FAILED) {
+    if (mprotect(mapped, guard, PROT_NONE) == 0 &&
+        pthread_attr_setstack(&attr, static_cast<char*>(mapped) + guard, kStackSize) == 0) {
+      stack_ = mapped;
+      stack_mapped_ = kStackSize + guard;
+    } else {
+      munmap(mapped, kStackSize + guard);
+    }
+  }
   started_ = pthread_create(&thread_, &attr, &AsideTask::thread_main, this) == 0;
   pthread_attr_destroy(&attr);
 }
@@ -23,6 +40,7 @@ AsideTask::AsideTask(std::function<void()> work) : work_(std::move(work)) {
 AsideTask::~AsideTask() {
   claimed_.exchange(true);
   if (started_) pthread_join(thread_, nullptr);
+  if (stack_) munmap(stack_, stack_mapped_);
 }
 
 void* AsideTask::thread_main(void* self) {
@@ -42,8 +60,26 @@ void AsideTask::claim_and_run(bool aside) {
   done_.notify_one();
 }
 
+namespace {
+
+long micros_since(const timespec& start) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000;
+}
+
+}  // namespace
+
 void AsideTask::finish() {
   claim_and_run(false);
+  if (started_ && !done_.load(std::memory_order_acquire)) {
+    timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (unsigned spins = 1; !done_.load(std::memory_order_acquire); ++spins) {
+      if (spins % 64 == 0 && micros_since(start) > kSpinWaitMicros) break;
+      pause_briefly();
+    }
+  }
   if (started_ && !done_.load(std::memory_order_acquire)) {
     // The thread has the work (or is ending): it may now take this core,
     // which waits for it, if its own is busy.
