@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <string_view>
@@ -269,6 +270,35 @@ TEST_CASE("text_normalizer: tokenize gives byte offsets and folded words") {
   check_tokens("e-mail", {{0, 1, "e"}, {2, 6, "mail"}});
   check_tokens("北京 大学", {{0, 6, "北京"}, {7, 13, "大学"}});
   check_tokens("Straße", {{0, 7, "strasse"}});
+}
+
+TEST_CASE("text_normalizer: words gives tokenize's words, each folded as fold would, into a reused buffer") {
+  const TextNormalizer& n = normalizer();
+  Words words;
+  // Lower-case words (their own folded form), upper-case and non-ASCII
+  // ones, apostrophes, a letter symbol and a run that folds to nothing;
+  // then a shorter text into the same buffer.
+  for (const std::string text : {"Hello, Wörld! don't l'analyse BERT bert Straße x\xC2\xB2 \xE2\x84\xA2 \xCC\x88 end",
+                                 "née Zürich c++", "", "a"}) {
+    CAPTURE(text);
+    n.words(text, &words);
+    const std::vector<Token> tokens = n.tokenize(text);
+    REQUIRE(words.spans.size() == tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const Words::Span& w = words.spans[i];
+      CHECK(w.begin == tokens[i].begin);
+      CHECK(w.end == tokens[i].end);
+      CHECK(words.folded_of(w) == tokens[i].folded);
+      // fold() puts a letter symbol's letters between spaces.
+      std::string folded = n.fold(text.substr(w.begin, w.end - w.begin));
+      folded.erase(0, folded.find_first_not_of(' '));
+      folded.erase(folded.find_last_not_of(' ') + 1);
+      CHECK(words.folded_of(w) == folded);
+      CHECK(w.ascii == std::all_of(text.begin() + static_cast<std::ptrdiff_t>(w.begin),
+                                   text.begin() + static_cast<std::ptrdiff_t>(w.end),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; }));
+    }
+  }
 }
 
 TEST_CASE("text_normalizer: identifier_spellings splits letters from digits and joins identifier compounds") {

@@ -153,32 +153,43 @@ Snippet Highlighter::render(std::string_view text, const Word* words, const char
   return out;
 }
 
+int Highlighter::match_id(std::string_view text, const Words& words, const Words::Span& w) const {
+  const std::string_view folded = words.folded_of(w);
+  // The test may_match() starts with, without a call, for most words: an
+  // ASCII word has no umlaut.
+  if (w.ascii && !first_bytes_[static_cast<unsigned char>(folded[0])]) return -1;
+  return match_id(text.substr(w.begin, w.end - w.begin), folded);
+}
+
 Snippet Highlighter::mark_all(std::string_view text) const {
+  norm_.words(text, &words_of_text_);
   std::vector<Word> words;
   std::vector<char> matched;
-  norm_.for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
-    words.push_back({begin, end});
-    matched.push_back(match_id(text.substr(begin, end - begin), folded) >= 0);
-  });
+  for (const Words::Span& w : words_of_text_.spans) {
+    words.push_back({w.begin, w.end});
+    matched.push_back(match_id(text, words_of_text_, w) >= 0);
+  }
   return render(text, words.data(), matched.data(), words.size(), 0, text.size(), false, false);
 }
 
 Snippet Highlighter::make(std::string_view text, size_t length) const {
   // The words, which match, and an id per distinct matching form.
+  norm_.words(text, &words_of_text_);
   std::vector<Word> tokens;
   std::vector<char> matched;
   std::vector<size_t> hits;   // indexes into tokens
   std::vector<int> hit_term;  // distinct-term id of each hit
-  tokens.reserve(text.size() / 6);
-  norm_.for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
-    const int id = match_id(text.substr(begin, end - begin), folded);
+  tokens.reserve(words_of_text_.spans.size());
+  matched.reserve(words_of_text_.spans.size());
+  for (const Words::Span& w : words_of_text_.spans) {
+    const int id = match_id(text, words_of_text_, w);
     if (id >= 0) {
       hits.push_back(tokens.size());
       hit_term.push_back(id);
     }
-    tokens.push_back({begin, end});
+    tokens.push_back({w.begin, w.end});
     matched.push_back(id >= 0);
-  });
+  }
   if (tokens.empty()) {
     size_t end = std::min(text.size(), length);
     while (end > 0 && inside_char(text, end)) --end;

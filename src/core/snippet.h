@@ -16,9 +16,10 @@
 
 #include <xapian.h>
 
+#include "core/text_normalizer.h"
+
 namespace resdex {
 
-class TextNormalizer;
 
 struct Snippet {
   std::string text;
@@ -90,6 +91,8 @@ class Highlighter {
   // stem (its folded form if no term is a stem), so that "model" and
   // "models" are one distinct term of a passage.
   int match_id(std::string_view word, std::string_view folded) const;
+  // match_id() of the word `w` of `text`, as `words` has it.
+  int match_id(std::string_view text, const Words& words, const Words::Span& w) const;
 
   struct ViewHash {
     using is_transparent = void;
@@ -120,6 +123,8 @@ class Highlighter {
   mutable std::unordered_map<std::string, int, ViewHash, std::equal_to<>> seen_;
   // The ids of match_id(), by stem (or folded form).
   mutable std::map<std::string, int> keys_;
+  // The words of the text asked about last, kept for their memory.
+  mutable Words words_of_text_;
 };
 
 }  // namespace resdex

@@ -64,6 +64,17 @@ constexpr std::array<bool, 128> make_ascii_word_table() {
 }
 constexpr std::array<bool, 128> kAsciiWord = make_ascii_word_table();
 
+// What for_each_word() does with a byte: an ASCII byte of a word, an ASCII
+// byte between words, or one to decode (the apostrophe, which may join
+// two words, and every byte of a multi-byte character).
+enum ByteClass : uint8_t { kWordByte, kGapByte, kDecodeByte };
+constexpr std::array<ByteClass, 256> make_byte_class_table() {
+  std::array<ByteClass, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c >= 0x80 || c == '\'' ? kDecodeByte : kAsciiWord[c] ? kWordByte : kGapByte;
+  return t;
+}
+constexpr std::array<ByteClass, 256> kByteClass = make_byte_class_table();
+
 inline char ascii_fold(char c) {
   if (c >= 'A' && c <= 'Z') return static_cast<char>(c + ('a' - 'A'));
   if (c == '\0') return ' ';
@@ -134,13 +145,17 @@ void for_each_word(std::string_view text, F&& on_word) {
     // An ASCII byte other than the apostrophe: a table lookup, without
     // decoding UTF-8 (most of the text of most corpora). It is not one of
     // the characters below that fold away or stand for letters.
-    if (s[i] < 0x80 && s[i] != '\'') {
-      if (kAsciiWord[s[i]]) {
-        if (!in_word) {
-          in_word = true;
-          word_begin = i;
-        }
-      } else if (in_word) {
+    const ByteClass cls = kByteClass[s[i]];
+    if (cls == kWordByte) {
+      if (!in_word) {
+        in_word = true;
+        word_begin = i;
+      }
+      ++i;
+      continue;
+    }
+    if (cls == kGapByte) {
+      if (in_word) {
         on_word(word_begin, i);
         in_word = false;
       }
@@ -388,28 +403,55 @@ std::string TextNormalizer::german_variant(std::string_view word) const {
   return fold(utf8);
 }
 
-void TextNormalizer::for_each_token(
-    std::string_view text, const std::function<void(size_t, size_t, std::string_view)>& on_word) const {
-  std::string folded;
+void TextNormalizer::words(std::string_view text, Words* out) const {
+  out->spans.clear();
+  out->folded.clear();
+  out->spans.reserve(text.size() / 6);
+  out->folded.reserve(text.size());
+  out->text = text;
+  std::string scratch;
   for_each_word(text, [&](size_t begin, size_t end) {
-    folded.clear();
-    impl_->fold_into(text.substr(begin, end - begin), folded);
+    const std::string_view word = text.substr(begin, end - begin);
+    unsigned char high = 0;
+    bool upper = false;
+    for (const char ch : word) {
+      const auto c = static_cast<unsigned char>(ch);
+      high |= c;
+      upper |= static_cast<unsigned>(c - 'A') < 26u;
+    }
+    if (high < 0x80) {
+      // ASCII letters, digits, '_' and apostrophes: folding is lower-casing,
+      // and leaves no space to trim. A word already in lower case is its
+      // own folded form.
+      if (!upper) {
+        out->spans.push_back({begin, end, begin, word.size(), true, true});
+        return;
+      }
+      const size_t at = out->folded.size();
+      append_ascii_folded(word, out->folded);
+      out->spans.push_back({begin, end, at, word.size(), true, false});
+      return;
+    }
+    const size_t at = out->folded.size();
+    scratch.clear();
+    impl_->fold_into(word, scratch);
     // A letter symbol folds to its mapping between spaces.
-    const size_t first = folded.find_first_not_of(' ');
+    const size_t first = scratch.find_first_not_of(' ');
     // A run of marks alone, or of default-ignorable letters, folds to
     // nothing; an empty term is of no use to any caller.
     if (first == std::string::npos) return;
-    const size_t last = folded.find_last_not_of(' ');
-    on_word(begin, end, std::string_view(folded).substr(first, last + 1 - first));
+    const size_t last = scratch.find_last_not_of(' ');
+    out->folded.append(scratch, first, last + 1 - first);
+    out->spans.push_back({begin, end, at, last + 1 - first, false, false});
   });
 }
 
 std::vector<Token> TextNormalizer::tokenize(std::string_view text) const {
+  Words words;
+  this->words(text, &words);
   std::vector<Token> tokens;
-  tokens.reserve(text.size() / 6);
-  for_each_token(text, [&](size_t begin, size_t end, std::string_view folded) {
-    tokens.push_back(Token{begin, end, std::string(folded)});
-  });
+  tokens.reserve(words.spans.size());
+  for (const Words::Span& w : words.spans) tokens.push_back(Token{w.begin, w.end, std::string(words.folded_of(w))});
   return tokens;
 }
 

@@ -5,7 +5,7 @@
 // German variant, "mueller") meet on one term.
 #pragma once
 
-#include <functional>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +20,25 @@ struct Token {
   size_t begin = 0;
   size_t end = 0;
   std::string folded;
+};
+
+// The words of a text as TextNormalizer::words() gives them: without a
+// string or a call per word, for a caller that looks at every word of a
+// text once (the highlighter).
+struct Words {
+  struct Span {
+    size_t begin, end;                 // the word: text[begin, end)
+    size_t folded_begin, folded_size;  // its folded form in `folded` (or `text`)
+    bool ascii;                        // text[begin, end) is all ASCII
+    bool folded_in_text;               // the word is its own folded form
+  };
+  std::string_view text;  // the text, which must outlive the spans' use
+  std::vector<Span> spans;
+  std::string folded;  // the folded forms that are not the words themselves
+
+  std::string_view folded_of(const Span& w) const {
+    return (w.folded_in_text ? text : std::string_view(folded)).substr(w.folded_begin, w.folded_size);
+  }
 };
 
 class TextNormalizer {
@@ -71,12 +90,9 @@ class TextNormalizer {
   // boundaries of the input; invalid bytes are never part of a word.
   std::vector<Token> tokenize(std::string_view text) const;
 
-  // The words tokenize() gives, one call of on_word(begin, end, folded)
-  // each, in order, `folded` valid during the call only: no vector and no
-  // string per word, for a caller that keeps few of them (the highlighter
-  // looks at every word of a text once).
-  void for_each_token(std::string_view text,
-                      const std::function<void(size_t begin, size_t end, std::string_view folded)>& on_word) const;
+  // The words tokenize() gives, in order, into *out (its contents
+  // replaced; its memory kept for the next text).
+  void words(std::string_view text, Words* out) const;
 
  private:
   struct Impl;
