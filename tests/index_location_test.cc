@@ -4,6 +4,9 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+
+#include <xapian.h>
 
 #include "test_support.h"
 
@@ -36,6 +39,33 @@ TEST_CASE("index_location: the stub's text, whole, and none without a stub") {
   std::ofstream(loc.stub_path(), std::ios::binary) << long_stub;
   CHECK(loc.stub_text() == long_stub);
   CHECK(loc.current() == tmp.path() + "/db-2");
+}
+
+TEST_CASE("index_location: open_reader opens the databases the stub names, the sole generation directly") {
+  TempDir tmp;
+  const IndexLocation loc(tmp.path());
+  for (const char* gen : {"db-1", "db-2"}) {
+    Xapian::WritableDatabase db(tmp.path() + "/" + gen, Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS);
+    Xapian::Document doc;
+    doc.add_term(std::string("Q") + gen);
+    db.add_document(doc);
+    db.commit();
+  }
+  // One generation (with the blank lines and spaces a hand-edited stub
+  // may have), then two: the second one is read too.
+  for (const auto& [stub, databases] : {std::pair<std::string, size_t>{"auto db-2\n", 1},
+                                        std::pair<std::string, size_t>{"\n  auto   db-2 \n\n", 1},
+                                        std::pair<std::string, size_t>{"auto db-1\nauto db-2\n", 2}}) {
+    CAPTURE(stub);
+    std::ofstream(loc.stub_path(), std::ios::binary | std::ios::trunc) << stub;
+    std::string read;
+    const Xapian::Database db = loc.open_reader(&read);
+    CHECK(read == stub);
+    CHECK(db.size() == databases);
+    CHECK(db.get_doccount() == databases);
+    CHECK(db.term_exists("Qdb-2"));
+    CHECK(db.term_exists("Qdb-1") == (databases == 2));
+  }
 }
 
 }  // namespace

@@ -47,6 +47,21 @@ std::string generation_in_stub(std::string_view text) {
   return "";
 }
 
+// The generation a stub's text names if it names nothing else, as the stub
+// resdex writes does; "" for any other stub (several databases, a remote
+// one), which Xapian is to read itself.
+std::string sole_generation_in_stub(std::string_view text) {
+  const std::string gen = generation_in_stub(text);
+  if (gen.empty()) return "";
+  size_t lines = 0;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    if (text.substr(0, end).find_first_not_of(" \t\r\f\v") != std::string_view::npos) ++lines;
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return lines == 1 ? gen : "";
+}
+
 long generation_number(const std::string& name) {
   if (name.rfind(kGenerationPrefix, 0) != 0) return -1;
   try {
@@ -199,8 +214,12 @@ Xapian::Database IndexLocation::open_reader(std::string* stub) const {
       throw Error(Error::Kind::kNotFound,
                   "no index at '" + dir_ + "': build it with `resdex index` (or pass --index DIR)");
     const std::string before = stub_text();
+    // The generation itself when the stub names only that: Xapian would
+    // look for a database in the index directory first, then read the
+    // stub again (~0.03 ms of a search process, on each of its threads).
+    const std::string sole = sole_generation_in_stub(before);
     try {
-      Xapian::Database db(dir_);
+      Xapian::Database db(sole.empty() ? dir_ : dir_ + "/" + sole);
       if (db.size() == 0)  // an empty stub opens as an empty index
         throw Error(Error::Kind::kCorrupt, "index at '" + dir_ + "' is damaged (its stub file " +
                                                stub_path() +
