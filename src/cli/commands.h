@@ -20,20 +20,20 @@ inline constexpr int kExitUsage = 2;    // bad command line
 
 using Runner = std::function<int()>;
 
-// The arguments resdex was started with, so that a command may leave out
-// options that only a few runs use unless this run names one of them.
-// CLI11 checks each option it declares against every one declared before,
-// and `search` declaring all of its options took ~0.1 ms of a ~2.5 ms
-// search of the ACL abstracts (docs/performance.md).
+// The arguments resdex was started with, so that a command declares only
+// the options this run names. CLI11 checks each option it declares against
+// every one declared before (~15,000 instructions an option): `search`
+// declaring all of its 28 took ~0.1 ms of a ~2.5 ms search of the ACL
+// abstracts (docs/performance.md).
 class CommandLine {
  public:
   CommandLine(int argc, const char* const* argv) : argc_(argc), argv_(argv) {}
 
-  // Whether `cmd` needs its rarely used options declared: the command line
-  // asks for help, or names an option ("--name" or "--name=value", before
-  // any "--") that `cmd` does not have yet. Declaring them when in doubt
-  // costs only time; CLI11 then reads the command line as it always would.
-  bool needs_more_options(const CLI::App& cmd) const;
+  // Whether the command line asks for help (-h, --help) or names the
+  // option `name` ("--name" or "--name=value", before any "--"). An option
+  // declared only then still reads as it always would: CLI11 refuses a
+  // name that no declared option has, whether or not a command has it.
+  bool names(std::string_view name) const;
 
  private:
   int argc_;
@@ -78,13 +78,14 @@ int guarded(const std::function<int()>& body);
 // message instead.
 [[noreturn]] void exit_now(int code);
 
-// --bm25-k1, --bm25-b and the pseudo-relevance feedback options.
-void add_ranking_options(CLI::App& cmd, RankingOptions& ranking);
+// --bm25-k1, --bm25-b and the pseudo-relevance feedback options, those
+// `line` names.
+void add_ranking_options(CLI::App& cmd, RankingOptions& ranking, const CommandLine& line);
 
-// What search and similar share: the filters (--institution, --area,
-// --type), the page (--limit, --offset) and the parts of a result
-// (--no-facets, --facet-limit, --no-snippets).
-void add_result_options(CLI::App& cmd, SearchOptions& options);
+// What search and similar share, those `line` names: the filters
+// (--institution, --area, --type), the page (--limit, --offset) and the
+// parts of a result (--no-facets, --facet-limit, --no-snippets).
+void add_result_options(CLI::App& cmd, SearchOptions& options, const CommandLine& line);
 
 // Whether to colour output on stdout for --color auto|always|never.
 bool use_color(const std::string& when);

@@ -12,7 +12,7 @@
 
 namespace resdex::cli {
 
-Runner add_eval_command(CLI::App& app, const CommandLine& /*line*/) {
+Runner add_eval_command(CLI::App& app, const CommandLine& line) {
   struct Args {
     std::string index_dir = "index";
     std::string queries;
@@ -38,7 +38,7 @@ Runner add_eval_command(CLI::App& app, const CommandLine& /*line*/) {
   cmd->add_option("--syntax", args->syntax, "How to read queries: plain or query")
       ->capture_default_str()
       ->check(CLI::IsMember({"query", "plain"}));
-  add_ranking_options(*cmd, args->ranking);
+  add_ranking_options(*cmd, args->ranking, line);
   cmd->add_flag("--per-query", args->per_query, "Also print each query's figures");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->footer(

@@ -66,83 +66,100 @@ int unknown_command(std::string_view name) {
 
 }  // namespace
 
-bool CommandLine::needs_more_options(const CLI::App& cmd) const {
+bool CommandLine::names(std::string_view name) const {
   for (int i = 1; i < argc_; ++i) {
     const std::string_view arg = argv_[i];
     if (arg == "--") break;  // the rest are operands
     if (arg == "-h" || arg == "--help") return true;
-    if (arg.size() > 2 && arg.substr(0, 2) == "--" &&
-        !cmd.get_option_no_throw(std::string(arg.substr(0, arg.find('=')))))
-      return true;
+    if (arg.substr(0, arg.find('=')) == name) return true;
   }
   return false;
 }
 
-void add_result_options(CLI::App& cmd, SearchOptions& options) {
-  cmd.add_option("--institution", options.institutions,
-                 "Only documents of this institution, short or full name (repeatable: any of them)")
-      ->type_name("NAME")
-      ->allow_extra_args(false);  // one value per --institution; what follows is the query
-  cmd.add_option("--area", options.areas, "Only documents in this research area (repeatable)")
-      ->type_name("NAME")
-      ->allow_extra_args(false);
-  cmd.add_option("--type", options.types, "Only documents of this type: group, area, researcher, course")
-      ->type_name("T")
-      ->allow_extra_args(false);
-  cmd.add_option("--limit", options.limit, "Number of hits to show")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100000));
-  cmd.add_option("--offset", options.offset, "Number of hits to skip")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_flag("!--no-facets", options.facets,
-               "Skip facet counts (and the exact total they need): faster on large indexes");
-  cmd.add_flag("--exact-counts", options.exact_counts,
-               "Count every match for the total and facets; by default, past ~2,000 matches they "
-               "are estimated from a sample");
-  cmd.add_flag("!--no-snippets", options.snippets, "Skip snippets");
-  cmd.add_option("--facet-limit", options.facet_limit,
-                 "Values listed per facet, the most frequent first (0: all)")
-      ->capture_default_str();
+void add_result_options(CLI::App& cmd, SearchOptions& options, const CommandLine& line) {
+  if (line.names("--institution"))
+    cmd.add_option("--institution", options.institutions,
+                   "Only documents of this institution, short or full name (repeatable: any of them)")
+        ->type_name("NAME")
+        ->allow_extra_args(false);  // one value per --institution; what follows is the query
+  if (line.names("--area"))
+    cmd.add_option("--area", options.areas, "Only documents in this research area (repeatable)")
+        ->type_name("NAME")
+        ->allow_extra_args(false);
+  if (line.names("--type"))
+    cmd.add_option("--type", options.types, "Only documents of this type: group, area, researcher, course")
+        ->type_name("T")
+        ->allow_extra_args(false);
+  if (line.names("--limit"))
+    cmd.add_option("--limit", options.limit, "Number of hits to show")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
+  if (line.names("--offset"))
+    cmd.add_option("--offset", options.offset, "Number of hits to skip")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+  if (line.names("--no-facets"))
+    cmd.add_flag("!--no-facets", options.facets,
+                 "Skip facet counts (and the exact total they need): faster on large indexes");
+  if (line.names("--exact-counts"))
+    cmd.add_flag("--exact-counts", options.exact_counts,
+                 "Count every match for the total and facets; by default, past ~2,000 matches they "
+                 "are estimated from a sample");
+  if (line.names("--no-snippets")) cmd.add_flag("!--no-snippets", options.snippets, "Skip snippets");
+  if (line.names("--facet-limit"))
+    cmd.add_option("--facet-limit", options.facet_limit,
+                   "Values listed per facet, the most frequent first (0: all)")
+        ->capture_default_str();
 }
 
-void add_ranking_options(CLI::App& cmd, RankingOptions& r) {
-  cmd.add_option("--weighting", r.scheme, "Weighting scheme")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"bm25", "bm25+", "pl2", "dlh", "lm"}))
-      ->group("Ranking");
-  cmd.add_option("--exact-weight", r.exact_weight,
-                 "Weight of exact (unstemmed) word matches on top of stems (plain syntax; 0: off)")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_option("--title-weight", r.title_weight,
-                 "Weight of the title matched as a field of its own (plain syntax; 0: off)")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_flag("--stopwords", r.stopwords, "Drop English stop words from plain-words queries")
-      ->group("Ranking");
-  cmd.add_option("--bm25-k1", r.k1, "BM25 term-frequency saturation")->capture_default_str()->group("Ranking");
-  cmd.add_option("--bm25-b", r.b, "BM25 length normalisation (0..1)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0))
-      ->group("Ranking");
-  cmd.add_option("--proximity-weight", r.proximity_weight,
-                 "Weight of neighbouring query words found close together (plain syntax; 0: off)")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_option("--proximity-window", r.proximity_window, "Window, in words, for --proximity-weight")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_option("--feedback-docs", r.feedback_docs,
-                 "Pseudo-relevance feedback: expand the query from this many top hits (0: off)")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_option("--feedback-terms", r.feedback_terms, "Expansion terms taken from them")
-      ->capture_default_str()
-      ->group("Ranking");
-  cmd.add_option("--feedback-weight", r.feedback_weight, "Weight of the expansion terms")
-      ->capture_default_str()
-      ->group("Ranking");
+void add_ranking_options(CLI::App& cmd, RankingOptions& r, const CommandLine& line) {
+  if (line.names("--weighting"))
+    cmd.add_option("--weighting", r.scheme, "Weighting scheme")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"bm25", "bm25+", "pl2", "dlh", "lm"}))
+        ->group("Ranking");
+  if (line.names("--exact-weight"))
+    cmd.add_option("--exact-weight", r.exact_weight,
+                   "Weight of exact (unstemmed) word matches on top of stems (plain syntax; 0: off)")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--title-weight"))
+    cmd.add_option("--title-weight", r.title_weight,
+                   "Weight of the title matched as a field of its own (plain syntax; 0: off)")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--stopwords"))
+    cmd.add_flag("--stopwords", r.stopwords, "Drop English stop words from plain-words queries")
+        ->group("Ranking");
+  if (line.names("--bm25-k1"))
+    cmd.add_option("--bm25-k1", r.k1, "BM25 term-frequency saturation")->capture_default_str()->group("Ranking");
+  if (line.names("--bm25-b"))
+    cmd.add_option("--bm25-b", r.b, "BM25 length normalisation (0..1)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0))
+        ->group("Ranking");
+  if (line.names("--proximity-weight"))
+    cmd.add_option("--proximity-weight", r.proximity_weight,
+                   "Weight of neighbouring query words found close together (plain syntax; 0: off)")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--proximity-window"))
+    cmd.add_option("--proximity-window", r.proximity_window, "Window, in words, for --proximity-weight")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--feedback-docs"))
+    cmd.add_option("--feedback-docs", r.feedback_docs,
+                   "Pseudo-relevance feedback: expand the query from this many top hits (0: off)")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--feedback-terms"))
+    cmd.add_option("--feedback-terms", r.feedback_terms, "Expansion terms taken from them")
+        ->capture_default_str()
+        ->group("Ranking");
+  if (line.names("--feedback-weight"))
+    cmd.add_option("--feedback-weight", r.feedback_weight, "Weight of the expansion terms")
+        ->capture_default_str()
+        ->group("Ranking");
 }
 
 bool use_color(const std::string& when) {

@@ -29,30 +29,30 @@ Runner add_search_command(CLI::App& app, const CommandLine& line) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("search");
   cmd->add_option("--index", args->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
-  // Every other option is declared only for a command line that names one
-  // of them or asks for help; otherwise Args keeps the defaults. A search
-  // of the ACL abstracts (`resdex search --index DIR WORDS`) spent ~1% of
-  // its time declaring options it was not given (docs/performance.md).
-  if (line.needs_more_options(*cmd)) {
-    add_result_options(*cmd, args->options);
-    cmd->add_flag("--json", args->json, "Print one JSON object");
+  // Each other option only for a command line that names it or asks for
+  // help (CommandLine::names); otherwise Args keeps its default.
+  add_result_options(*cmd, args->options, line);
+  if (line.names("--json")) cmd->add_flag("--json", args->json, "Print one JSON object");
+  if (line.names("--color"))
     cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "always", "never"}));
+  if (line.names("--syntax"))
     cmd->add_option("--syntax", args->syntax,
                     "How to read queries: query (operators, phrases, fields; the default) or plain "
                     "(a bag of words; the default for --batch)")
         ->check(CLI::IsMember({"query", "plain"}));
+  if (line.names("--batch"))
     cmd->add_option("--batch", args->batch,
                     "Run every query of a JSONL file ({\"_id\", \"text\"} lines) in one process")
         ->type_name("QUERIES.jsonl");
+  if (line.names("--format"))
     cmd->add_option("--format", args->format,
                     "Output of --batch: trec (qid Q0 docid rank score tag) or json (one object per query)")
         ->capture_default_str()
         ->check(CLI::IsMember({"trec", "json"}));
-    add_ranking_options(*cmd, args->ranking);
-    cmd->add_option("--tag", args->run_tag, "Run tag in TREC output")->capture_default_str();
-  }
+  add_ranking_options(*cmd, args->ranking, line);
+  if (line.names("--tag")) cmd->add_option("--tag", args->run_tag, "Run tag in TREC output")->capture_default_str();
   cmd->add_option("query", args->words, "Query words; several arguments are joined with spaces")
       ->type_name("QUERY...");
   cmd->footer(

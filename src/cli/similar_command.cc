@@ -6,7 +6,7 @@
 
 namespace resdex::cli {
 
-Runner add_similar_command(CLI::App& app, const CommandLine& /*line*/) {
+Runner add_similar_command(CLI::App& app, const CommandLine& line) {
   struct Args {
     std::string index_dir = "index";
     std::string id;
@@ -18,7 +18,7 @@ Runner add_similar_command(CLI::App& app, const CommandLine& /*line*/) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("similar");
   cmd->add_option("--index", args->index_dir, "Index directory")->type_name("DIR")->capture_default_str();
-  add_result_options(*cmd, args->options);
+  add_result_options(*cmd, args->options, line);
   cmd->add_flag("--json", args->json, "Print one JSON object (as search --json; \"query\" is the id)");
   cmd->add_option("--color", args->color, "Highlight in colour: auto (on a terminal, unless NO_COLOR is set), always, never")
       ->capture_default_str()
