@@ -664,6 +664,27 @@ TEST_CASE("searcher: hits carry snippets highlighting the matched words") {
   CHECK(plain.hits[0].highlights.empty());
 }
 
+TEST_CASE("searcher: a field's word is highlighted only in hits that matched that field, a plain word in all") {
+  // pokutta's title has "Optimization"; the optimization-for-ai area has
+  // none, but "Optimizing" and "neural" in its text.
+  SearchResult r = search("title:optimization OR neural");
+  auto highlighted = [&](const std::string& id) {
+    std::vector<std::string> words;
+    for (const Hit& h : r.hits)
+      if (h.doc.id == id)
+        for (const auto& [b, e] : h.highlights) words.push_back(h.snippet.substr(b, e - b));
+    return words;
+  };
+  CHECK(highlighted("areas/optimization-for-ai") == std::vector<std::string>{"neural"});
+  CHECK(highlighted("groups/pokutta") == std::vector<std::string>{"Optimization"});
+  // The plain word, in every hit whose text has it.
+  SearchResult plain = search("optimization OR neural");
+  for (const Hit& h : plain.hits) {
+    INFO(h.doc.id, ": ", h.snippet);
+    CHECK_FALSE(h.highlights.empty());
+  }
+}
+
 TEST_CASE("searcher: a missing index throws kNotFound") {
   TempDir tmp;
   for (const std::string& dir : {tmp.sub("none"), tmp.path()}) {
