@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 #include <xapian.h>
 
 #include "core/facet_dictionary.h"
+#include "core/match_sample.h"
 #include "core/schema.h"
 #include "test_support.h"
 
@@ -81,29 +83,43 @@ TEST_CASE("facet_column: the column gives the slot's value of every docid") {
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
-TEST_CASE("facet_column: for_each_value reads ahead the values value() gives, in the order asked") {
+TEST_CASE("facet_column: for_each_value visits the values value() gives, once each, however they are read") {
   TempDir tmp;
   Xapian::Database db(make_db(tmp.sub("db"), 700));
   FacetColumn::write(db, tmp.sub("column"));
   auto column = FacetColumn::open(tmp.sub("column"), db);
   REQUIRE(column);
-  // More docids than one block of reading ahead, in order as a count asks
-  // for them, then a few past either end and out of order.
-  std::vector<Xapian::docid> dids;
-  for (Xapian::docid d = 1; d <= 700; d += (d % 5) + 1) dids.push_back(d);
-  REQUIRE(dids.size() > 256);
-  for (Xapian::docid d : {0u, 701u, 4u, 700u, 1u, 1000000u}) dids.push_back(d);
-  std::vector<std::string> seen;
-  column->for_each_value(dids.data(), dids.size(), [&](std::string_view v) { seen.emplace_back(v); });
-  REQUIRE(seen.size() == dids.size());
-  for (size_t i = 0; i < dids.size(); ++i) {
-    CAPTURE(dids[i]);
-    CHECK(seen[i] == column->value(dids[i]));
+  auto check = [&](const std::vector<Xapian::docid>& dids) {
+    std::vector<std::string> seen, expected;
+    column->for_each_value(dids.data(), dids.size(), [&](std::string_view v) { seen.emplace_back(v); });
+    for (Xapian::docid d : dids) expected.emplace_back(column->value(d));
+    std::sort(seen.begin(), seen.end());
+    std::sort(expected.begin(), expected.end());
+    CHECK(seen == expected);
+  };
+  // Many docids, as a count of every match asks for them (read in the
+  // file's order), a few past either end among them.
+  std::vector<Xapian::docid> dense;
+  for (Xapian::docid d = 1; d <= 700; d += (d % 5) + 1) dense.push_back(d);
+  REQUIRE(dense.size() > 256);
+  check(dense);
+  dense.insert(dense.begin(), 0);
+  dense.push_back(701);
+  dense.push_back(1000000);
+  check(dense);
+  // The documents of samples of 1 in 10 and 1 in 3 (from the file's
+  // start), and a few spread over it (one by one).
+  for (double k : {10.0, 3.0}) {
+    std::vector<Xapian::docid> sample;
+    for (Xapian::docid d = 1; d <= 700; ++d)
+      if (in_sample(d, sample_threshold(k))) sample.push_back(d);
+    CAPTURE(k);
+    check(sample);
   }
-  CHECK(seen.back().empty());
-  CHECK(seen[seen.size() - 3] == std::string(300, 'x'));
-  seen.clear();
-  column->for_each_value(dids.data(), 0, [&](std::string_view v) { seen.emplace_back(v); });
+  check({4, 699, 700, 12, 0});
+  check({700});
+  std::vector<std::string> seen;
+  column->for_each_value(dense.data(), 0, [&](std::string_view v) { seen.emplace_back(v); });
   CHECK(seen.empty());
 }
 
@@ -171,22 +187,38 @@ TEST_CASE("facet_column: a missing, truncated, padded or foreign file is no colu
   CHECK(FacetColumn::open(path, db));
 }
 
-TEST_CASE("facet_column: offsets out of order in a damaged file give no value, not a read past the data") {
+TEST_CASE("facet_column: offsets or lengths past the entries in a damaged file give no value, not a read past them") {
   TempDir tmp;
   Xapian::Database db(make_db(tmp.sub("db"), 10));
   const std::string path = tmp.sub("column");
   FacetColumn::write(db, path);
-  std::string bytes = read_file(path);
-  // Docid 2's end offset (the third offset) set far past the data.
-  const size_t at = 72 + 4 * 2;
+  const std::string written = read_file(path);
+  const size_t entries_at = 72 + 8 * 10;
+  std::string bytes = written;
+  // Docid 2's offset set far past the entries.
+  const size_t at = 72 + 4 * 1;
   bytes[at] = bytes[at + 1] = bytes[at + 2] = bytes[at + 3] = '\xff';
   write_file(path, bytes);
   auto column = FacetColumn::open(path, db);
   REQUIRE(column);
   CHECK(column->value(1) == "v1");
   CHECK(column->value(2).empty());
-  CHECK(column->value(3).empty());
   CHECK(column->value(5) == "v5");
+  // The first entry's length (a varint that never ends) runs past them:
+  // that value and, read in the file's order, those after it are "".
+  bytes = written;
+  for (size_t i = entries_at; i < entries_at + 6; ++i) bytes[i] = '\xff';
+  write_file(path, bytes);
+  column = FacetColumn::open(path, db);
+  REQUIRE(column);
+  std::vector<Xapian::docid> all;
+  for (Xapian::docid d = 1; d <= 10; ++d) all.push_back(d);
+  size_t visits = 0;
+  column->for_each_value(all.data(), all.size(), [&](std::string_view v) {
+    ++visits;
+    CHECK(v.size() <= 3);
+  });
+  CHECK(visits == 10);
 }
 
 TEST_CASE("facet_column: the column holds the facet dictionary the database's metadata holds") {

@@ -961,14 +961,14 @@ TEST_CASE("searcher: facet counts come from the generation's facet column when i
   const std::vector<std::string> aside = facets(true);
   CHECK(std::count(aside.begin(), aside.end(), "institution=FU Berlix:2") == 1);
 
-  // The same column with every value empty (its header kept, offsets all
-  // 0, no data, no dictionary): counts of nothing show the column is what
-  // is read.
+  // The same column with every value empty (its header kept, offsets and
+  // hashes all 0, no entries, no dictionary): counts of nothing show the
+  // column is what is read.
   std::string emptied = column.substr(0, 72);
   for (size_t i = 20; i < 24; ++i) emptied[i] = '\0';
   for (size_t i = 64; i < 72; ++i) emptied[i] = '\0';
   const auto last = static_cast<unsigned char>(column[16]) | static_cast<unsigned char>(column[17]) << 8;
-  emptied += std::string(4 * (last + 1), '\0');
+  emptied += std::string(8 * last, '\0');
   std::ofstream(file, std::ios::binary | std::ios::trunc) << emptied;
   CHECK(facets(false).empty());
   CHECK(facets(true).empty());

@@ -1,34 +1,40 @@
 #include "core/facet_column.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <limits>
 
 #include "core/error.h"
 #include "core/facet_dictionary.h"
 #include "core/index_location.h"
 #include "core/mapped_file.h"
+#include "core/match_sample.h"
 #include "core/schema.h"
 
 namespace resdex {
 
 namespace {
 
-// The file: a 72-byte header, the offsets of the values (one more than
-// the last docid; docid d's value is data[offset[d-1], offset[d])), the
-// values one after the other, then the dictionary. Integers are
-// little-endian.
+// The file: a 72-byte header, each docid's entry offset, the docids'
+// sample hashes in ascending order, the entries in that order, then the
+// dictionary. Integers are little-endian.
 //
-//    0  8  magic "RXFACET2" ("RXFACET1": no dictionary, not read now)
+//    0  8  magic "RXFACET3" (older formats are not read)
 //    8  8  the database's revision
-//   16  4  its last docid
-//   20  4  the size of the data
+//   16  4  its last docid, n
+//   20  4  the size of the entries
 //   24 40  its uuid, NUL-padded
 //   64  8  the size of the dictionary
+//   72     n 4-byte offsets into the entries: docid d's at 72 + 4 (d - 1)
+//          n 4-byte sample_hash values of docids 1..n, ascending
+//          the entries: for each docid in that order, its value's length
+//          (a varint: 7 bits a byte, low first) and its value
 //
 // The dictionary: for each facet of schema::kFacets in order, its number
 // of ids n, the n ranks, n + 1 offsets into its values (from 0 to their
 // size) and the values, all 4-byte integers but the values.
-constexpr char kMagic[8] = {'R', 'X', 'F', 'A', 'C', 'E', 'T', '2'};
+constexpr char kMagic[8] = {'R', 'X', 'F', 'A', 'C', 'E', 'T', '3'};
 constexpr size_t kHeader = 72;
 constexpr size_t kUuidAt = 24;
 constexpr size_t kUuidSize = 40;
@@ -88,24 +94,46 @@ std::string dictionary_of(const Xapian::Database& db) {
 
 void FacetColumn::write(const Xapian::Database& db, const std::string& path) {
   const Xapian::docid last = db.get_lastdocid();
-  std::string data;
-  std::string out(kHeader + 4 * (static_cast<size_t>(last) + 1), '\0');
-  Xapian::docid at = 0;  // offsets written up to docid `at`
+  // The values in docid order first: their bytes, and where each begins.
+  std::string values;
+  std::vector<uint32_t> begins(static_cast<size_t>(last) + 1, 0);  // docid d's value: [begins[d-1], begins[d])
+  Xapian::docid at = 0;  // begins written up to docid `at`
   for (auto it = db.valuestream_begin(schema::kSlotFacets); it != db.valuestream_end(schema::kSlotFacets); ++it) {
-    for (const Xapian::docid did = it.get_docid(); at < did; ++at) put(out, kHeader + 4 * at, data.size(), 4);
-    data += *it;
+    for (const Xapian::docid did = it.get_docid(); at < did; ++at) begins[at] = static_cast<uint32_t>(values.size());
+    values += *it;
     // A column past 4 GB would need wider offsets; the slot serves then.
-    if (data.size() > std::numeric_limits<uint32_t>::max()) return;
+    if (values.size() > std::numeric_limits<uint32_t>::max() / 2) return;
   }
-  for (; at <= last; ++at) put(out, kHeader + 4 * at, data.size(), 4);
+  for (; at <= last; ++at) begins[at] = static_cast<uint32_t>(values.size());
+
+  std::vector<uint32_t> hashes(last);
+  for (Xapian::docid d = 1; d <= last; ++d) hashes[d - 1] = sample_hash(d);
+  std::sort(hashes.begin(), hashes.end());
+
+  std::string out(kHeader + 8 * static_cast<size_t>(last), '\0');
+  std::string entries;
+  entries.reserve(values.size() + last);
+  for (Xapian::docid i = 0; i < last; ++i) {
+    const Xapian::docid d = sample_unhash(hashes[i]);
+    put(out, kHeader + 4 * static_cast<size_t>(d - 1), entries.size(), 4);
+    put(out, kHeader + 4 * static_cast<size_t>(last) + 4 * static_cast<size_t>(i), hashes[i], 4);
+    uint32_t size = begins[d] - begins[d - 1];
+    while (size >= 0x80) {
+      entries += static_cast<char>((size & 0x7f) | 0x80);
+      size >>= 7;
+    }
+    entries += static_cast<char>(size);
+    entries.append(values, begins[d - 1], begins[d] - begins[d - 1]);
+  }
+  if (entries.size() > std::numeric_limits<uint32_t>::max()) return;
   std::memcpy(out.data(), kMagic, sizeof kMagic);
   put(out, 8, db.get_revision(), 8);
   put(out, 16, last, 4);
-  put(out, 20, data.size(), 4);
+  put(out, 20, entries.size(), 4);
   out.replace(kUuidAt, kUuidSize, padded_uuid(db));
   const std::string dictionary = FacetDictionary::holds_ids(db) ? dictionary_of(db) : std::string();
   put(out, 64, dictionary.size(), 8);
-  out += data;
+  out += entries;
   out += dictionary;
   replace_file(path, out);
 }
@@ -119,15 +147,16 @@ std::shared_ptr<const FacetColumn> FacetColumn::open(const std::string& path, co
   const uint64_t last = get(header + 16, 4);
   const uint64_t data_size = get(header + 20, 4);
   const uint64_t dictionary_size = get(header + 64, 8);
-  if (dictionary_size > bytes.size() || bytes.size() != kHeader + 4 * (last + 1) + data_size + dictionary_size)
+  if (dictionary_size > bytes.size() || bytes.size() != kHeader + 8 * last + data_size + dictionary_size)
     return nullptr;
   std::shared_ptr<FacetColumn> column(new FacetColumn);
   column->header_ = header;
   column->offsets_ = header + kHeader;
-  column->data_ = bytes.data() + kHeader + 4 * (last + 1);
-  column->data_size_ = static_cast<uint32_t>(data_size);
+  column->hashes_ = header + kHeader + 4 * last;
+  column->entries_ = bytes.data() + kHeader + 8 * last;
+  column->entries_size_ = static_cast<uint32_t>(data_size);
   column->last_ = static_cast<Xapian::docid>(last);
-  const auto* dictionary = reinterpret_cast<const unsigned char*>(column->data_) + data_size;
+  const auto* dictionary = reinterpret_cast<const unsigned char*>(column->entries_) + data_size;
   column->has_dictionary_ = dictionary_size > 0;
   if (column->has_dictionary_ && !column->read_dictionary(dictionary, dictionary + dictionary_size)) return nullptr;
   column->file_ = std::move(file);
@@ -139,15 +168,25 @@ bool FacetColumn::current_for(const Xapian::Database& db) const {
          std::string_view(reinterpret_cast<const char*>(header_) + kUuidAt, kUuidSize) == padded_uuid(db);
 }
 
-FacetColumn::Span FacetColumn::span(Xapian::docid did) const {
-  Span s{0, 0};
-  if (did == 0 || did > last_ || !offset_range(offsets_, did - 1, data_size_, &s.begin, &s.end)) return {0, 0};
-  return s;
+std::string_view FacetColumn::entry(uint32_t at, uint32_t* next) const {
+  // A damaged file's length may run past the entries: "" then, and no next.
+  if (next) *next = 0;
+  uint64_t size = 0;
+  uint32_t p = at;
+  for (int shift = 0;; shift += 7) {
+    if (p >= entries_size_ || shift > 28) return {};
+    const auto byte = static_cast<unsigned char>(entries_[p++]);
+    size |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+  }
+  if (size > entries_size_ - p) return {};
+  if (next) *next = p + static_cast<uint32_t>(size);
+  return {entries_ + p, static_cast<size_t>(size)};
 }
 
 std::string_view FacetColumn::value(Xapian::docid did) const {
-  const Span s = span(did);
-  return {data_ + s.begin, s.end - s.begin};
+  if (did == 0 || did > last_) return {};
+  return entry(entry_offset(did));
 }
 
 bool FacetColumn::read_dictionary(const unsigned char* p, const unsigned char* end) {

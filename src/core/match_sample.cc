@@ -49,10 +49,6 @@ class SampleSource : public Xapian::PostingSource {
 
 }  // namespace
 
-bool in_sample(Xapian::docid did, uint32_t threshold) {
-  return static_cast<uint32_t>(did * 0x9E3779B1u) < threshold;
-}
-
 uint32_t sample_threshold(double k) {
   const double t = std::ldexp(1.0, 32) / std::max(1.0, k);
   return t >= 4294967295.0 ? UINT32_MAX : static_cast<uint32_t>(t);

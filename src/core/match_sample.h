@@ -22,8 +22,18 @@
 
 namespace resdex {
 
+// The position of `did` in the order of the samples: the sample that keeps
+// `threshold` in 2^32 documents holds the documents whose hash is below it
+// (in_sample). A bijection of the 32-bit docids, so the docid can be had
+// back (sample_unhash).
+inline uint32_t sample_hash(Xapian::docid did) { return static_cast<uint32_t>(did * 0x9E3779B1u); }
+inline Xapian::docid sample_unhash(uint32_t hash) {
+  // 0x0E8B2F51 is the inverse of 0x9E3779B1 modulo 2^32.
+  return static_cast<Xapian::docid>(hash * 0x0E8B2F51u);
+}
+
 // True if `did` is in the sample that keeps `threshold` in 2^32 documents.
-bool in_sample(Xapian::docid did, uint32_t threshold);
+inline bool in_sample(Xapian::docid did, uint32_t threshold) { return sample_hash(did) < threshold; }
 
 // The threshold of a sample of about 1 in `k` documents (k >= 1).
 uint32_t sample_threshold(double k);
