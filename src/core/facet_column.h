@@ -64,8 +64,8 @@ class FacetColumn {
   // The slot's value of `did`: "" for a docid with none, or past the last.
   std::string_view value(Xapian::docid did) const;
 
-  // Calls visit(value(d)) once for each of the n distinct docids `dids`
-  // (in ascending order), in an order of its own. Docids of a sample
+  // Calls visit(value(d)) once for each of the n distinct docids `dids`,
+  // in an order of its own. Docids of a sample
   // (sample_hash below some threshold) are read in the order of the file,
   // from its start up to the last of them, when that is not far more than
   // asked for; others one by one, in the order given, reading ahead: each
