@@ -67,7 +67,6 @@ constexpr double kCountSample = 1000;
 // search is slow for another reason, and the thread's help would be small.
 constexpr std::chrono::microseconds kPageWait{2000};
 
-
 // Highlighting asks each posting list of a query of at most this many
 // terms whether a hit has it (Searcher::Impl::matching_terms).
 constexpr size_t kMaxStepTerms = 64;
