@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 #include <limits>
+#include <vector>
 
 #include "core/error.h"
 #include "core/facet_dictionary.h"
@@ -117,12 +117,7 @@ void FacetColumn::write(const Xapian::Database& db, const std::string& path) {
     const Xapian::docid d = sample_unhash(hashes[i]);
     put(out, kHeader + 4 * static_cast<size_t>(d - 1), entries.size(), 4);
     put(out, kHeader + 4 * static_cast<size_t>(last) + 4 * static_cast<size_t>(i), hashes[i], 4);
-    uint32_t size = begins[d] - begins[d - 1];
-    while (size >= 0x80) {
-      entries += static_cast<char>((size & 0x7f) | 0x80);
-      size >>= 7;
-    }
-    entries += static_cast<char>(size);
+    put_facet_varint(begins[d] - begins[d - 1], &entries);
     entries.append(values, begins[d - 1], begins[d] - begins[d - 1]);
   }
   if (entries.size() > std::numeric_limits<uint32_t>::max()) return;
@@ -171,17 +166,12 @@ bool FacetColumn::current_for(const Xapian::Database& db) const {
 std::string_view FacetColumn::entry(uint32_t at, uint32_t* next) const {
   // A damaged file's length may run past the entries: "" then, and no next.
   if (next) *next = 0;
-  uint64_t size = 0;
-  uint32_t p = at;
-  for (int shift = 0;; shift += 7) {
-    if (p >= entries_size_ || shift > 28) return {};
-    const auto byte = static_cast<unsigned char>(entries_[p++]);
-    size |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) break;
-  }
-  if (size > entries_size_ - p) return {};
-  if (next) *next = p + static_cast<uint32_t>(size);
-  return {entries_ + p, static_cast<size_t>(size)};
+  if (at >= entries_size_) return {};
+  std::string_view rest(entries_ + at, entries_size_ - at);
+  uint32_t size = 0;
+  if (!get_facet_varint(&rest, &size) || size > rest.size()) return {};
+  if (next) *next = static_cast<uint32_t>(rest.data() + size - entries_);
+  return rest.substr(0, size);
 }
 
 std::string_view FacetColumn::value(Xapian::docid did) const {

@@ -87,7 +87,9 @@ class FacetColumn {
  private:
   FacetColumn() = default;
 
-  // The value whose entry starts at `at` in entries_ ("" for a damaged one).
+  // The value whose entry (its length as a facet varint, then its bytes)
+  // starts at `at` in entries_ ("" for a damaged one); *next, if given, the
+  // offset of the entry after it (0 for a damaged one).
   std::string_view entry(uint32_t at, uint32_t* next = nullptr) const;
   const unsigned char* offset_of(Xapian::docid did) const { return offsets_ + 4 * (did - 1); }
   // Where the entry of `did` (1..last_) starts in entries_.

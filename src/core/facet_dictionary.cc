@@ -9,17 +9,6 @@
 
 namespace resdex {
 
-namespace {
-
-void put_varint(uint32_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-}  // namespace
 
 // A loaded dictionary is read far more often than added to (a search
 // reads it once, an update adds a few values): its values are views into
@@ -122,7 +111,7 @@ void FacetDictionary::store(Xapian::WritableDatabase& db, bool only_new) const {
     std::vector<uint32_t> rank(values.size());
     for (uint32_t r = 0; r < by_value.size(); ++r) rank[by_value[r]] = r;
     std::string order;
-    for (uint32_t r : rank) put_varint(r, &order);
+    for (uint32_t r : rank) put_facet_varint(r, &order);
     db.set_metadata(order_key(f), order);
   }
 }
@@ -140,8 +129,8 @@ std::string FacetDictionary::encode(const FacetValues& values) {
       const uint32_t i = id(f, clean);
       if (std::find(ids.begin(), ids.end(), i) == ids.end()) ids.push_back(i);
     }
-    put_varint(static_cast<uint32_t>(ids.size()), &out);
-    for (uint32_t i : ids) put_varint(i, &out);
+    put_facet_varint(static_cast<uint32_t>(ids.size()), &out);
+    for (uint32_t i : ids) put_facet_varint(i, &out);
   }
   return out;
 }

@@ -132,6 +132,16 @@ class FacetLookup {
 // the ids read up to the damage.
 FacetIds decode_facet_ids(std::string_view encoded);
 
+// Appends `v` as a varint of FacetDictionary::encode (LEB128: 7 bits a
+// byte, low first).
+inline void put_facet_varint(uint32_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
 // Reads a varint of FacetDictionary::encode off the front of *in; false at
 // the end of `in` or on one longer than 32 bits.
 inline bool get_facet_varint(std::string_view* in, uint32_t* v) {
