@@ -1,7 +1,6 @@
 #include "core/aside_task.h"
 
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <utility>
@@ -60,27 +59,10 @@ void AsideTask::claim_and_run(bool aside) {
   done_.notify_one();
 }
 
-namespace {
-
-long micros_since(const timespec& start) {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (now.tv_sec - start.tv_sec) * 1000000L + (now.tv_nsec - start.tv_nsec) / 1000;
-}
-
-}  // namespace
-
 void AsideTask::finish() {
   claim_and_run(false);
-  if (started_ && !done_.load(std::memory_order_acquire)) {
-    timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (unsigned spins = 1; !done_.load(std::memory_order_acquire); ++spins) {
-      if (spins % 64 == 0 && micros_since(start) > kSpinWaitMicros) break;
-      pause_briefly();
-    }
-  }
-  if (started_ && !done_.load(std::memory_order_acquire)) {
+  if (started_ &&
+      !spin_until(std::chrono::microseconds(kSpinWaitMicros), [&] { return done_.load(std::memory_order_acquire); })) {
     // The thread has the work (or is ending): it may now take this core,
     // which waits for it, if its own is busy.
     pthread_setaffinity_np(thread_, sizeof allowed_, &allowed_);

@@ -873,13 +873,10 @@ struct Searcher::Impl {
   // would take longer to come back (~0.1 ms) than the snippets it could
   // make. The search says when there is nothing to wait for.
   static bool wait_for_page(Counting& c) {
-    const auto deadline = std::chrono::steady_clock::now() + kPageWait;
-    for (unsigned spins = 0;; ++spins) {
-      if (c.page_ready.load(std::memory_order_acquire)) return true;
-      if (c.page_over.load(std::memory_order_acquire)) return false;
-      if (spins % 64 == 63 && std::chrono::steady_clock::now() > deadline) return false;
-      pause_briefly();
-    }
+    spin_until(kPageWait, [&] {
+      return c.page_ready.load(std::memory_order_acquire) || c.page_over.load(std::memory_order_acquire);
+    });
+    return c.page_ready.load(std::memory_order_acquire);
   }
 
   // The counting thread's part of the page, from its last hit back until
