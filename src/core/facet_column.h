@@ -92,12 +92,13 @@ class FacetColumn {
   // offset of the entry after it (0 for a damaged one).
   std::string_view entry(uint32_t at, uint32_t* next = nullptr) const;
   const unsigned char* offset_of(Xapian::docid did) const { return offsets_ + 4 * (did - 1); }
-  // Where the entry of `did` (1..last_) starts in entries_.
-  uint32_t entry_offset(Xapian::docid did) const {
-    const unsigned char* p = offset_of(did);
+  // The little-endian 4-byte integer at `p`.
+  static uint32_t le32(const unsigned char* p) {
     return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
            static_cast<uint32_t>(p[3]) << 24;
   }
+  // Where the entry of `did` (1..last_) starts in entries_.
+  uint32_t entry_offset(Xapian::docid did) const { return le32(offset_of(did)); }
   template <class Visit>
   void walk_sample(const Xapian::docid* dids, size_t n, uint32_t max_hash, Visit&& visit) const;
 
@@ -131,9 +132,7 @@ void FacetColumn::walk_sample(const Xapian::docid* dids, size_t n, uint32_t max_
     if (dids[i] != 0 && dids[i] <= last_) asked[dids[i] >> 6] |= uint64_t{1} << (dids[i] & 63);
   uint32_t at = 0;
   for (Xapian::docid i = 0; i < last_; ++i) {
-    const uint32_t hash = static_cast<uint32_t>(hashes_[4 * i]) | static_cast<uint32_t>(hashes_[4 * i + 1]) << 8 |
-                          static_cast<uint32_t>(hashes_[4 * i + 2]) << 16 |
-                          static_cast<uint32_t>(hashes_[4 * i + 3]) << 24;
+    const uint32_t hash = le32(hashes_ + 4 * static_cast<size_t>(i));
     if (hash > max_hash) break;
     const Xapian::docid did = sample_unhash(hash);
     const bool wanted = did <= last_ && (asked[did >> 6] >> (did & 63) & 1);

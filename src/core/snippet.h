@@ -20,7 +20,6 @@
 
 namespace resdex {
 
-
 struct Snippet {
   std::string text;
   // Byte ranges [begin, end) into `text`, ascending, non-overlapping.
