@@ -23,6 +23,7 @@
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/stem_memo.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -42,7 +43,7 @@ bool is_spelling_word(const std::string& term) {
 DocumentBuilder::DocumentBuilder(const TextNormalizer& norm, std::string data_dictionary,
                                  FacetDictionary* facets)
     : norm_(norm),
-      stemmer_(schema::kStemmer),
+      stemmer_(remembering_stemmer()),
       codec_(std::move(data_dictionary)),
       own_facets_(facets ? nullptr : std::make_unique<FacetDictionary>()),
       facets_(facets ? facets : own_facets_.get()) {

@@ -104,7 +104,7 @@ class DocumentBuilder {
 
   const TextNormalizer& norm_;
   Xapian::TermGenerator termgen_;
-  Xapian::Stem stemmer_;
+  Xapian::Stem stemmer_;  // remembering_stemmer(): the termgen_'s too
   Xapian::Document* current_ = nullptr;
   DataCodec codec_;
   std::unique_ptr<FacetDictionary> own_facets_;

@@ -35,14 +35,6 @@ bool inside_char(std::string_view text, size_t at) {
 
 }  // namespace
 
-StemMemo::StemMemo() : stemmer_(schema::kStemmer) {}
-
-const std::string& StemMemo::operator()(const std::string& word) {
-  auto it = memo_.find(word);
-  if (it == memo_.end()) it = memo_.emplace(word, stemmer_(word)).first;
-  return it->second;
-}
-
 Highlighter::Highlighter(const TextNormalizer& norm, const std::vector<std::string>& terms,
                          const std::vector<std::string>& wildcards, StemMemo* memo)
     : norm_(norm), stem_(memo ? memo : &own_memo_), wildcards_(wildcards) {

@@ -16,6 +16,7 @@
 
 #include <xapian.h>
 
+#include "core/stem_memo.h"
 #include "core/text_normalizer.h"
 
 namespace resdex {
@@ -24,19 +25,6 @@ struct Snippet {
   std::string text;
   // Byte ranges [begin, end) into `text`, ascending, non-overlapping.
   std::vector<std::pair<size_t, size_t>> highlights;
-};
-
-// Stems of words, each made once. Stemming costs ~2,500 instructions a
-// word, and the texts of one page of hits repeat their words (the query's
-// among them), so the highlighters of a page share one memo.
-class StemMemo {
- public:
-  StemMemo();
-  const std::string& operator()(const std::string& word);
-
- private:
-  Xapian::Stem stemmer_;
-  std::unordered_map<std::string, std::string> memo_;
 };
 
 class Highlighter {

@@ -469,29 +469,39 @@ std::string identifier_spellings(std::string_view folded) {
     identifier_like = false;
   };
   size_t last_end = 0;
+  std::vector<size_t> cuts;  // of the word at hand
   for_each_word(folded, [&](size_t begin, size_t end) {
     // The word split where letters meet digits; marks and connectors go
     // with the run they follow.
     enum { kOther, kLetter, kDigit } run = kOther;
-    std::string split;
-    bool has_digit = false, cut = false;
+    bool has_digit = false;
+    cuts.clear();
     for (size_t i = begin; i < end;) {
       const size_t at = i;
-      UChar32 c;
-      U8_NEXT(s, i, end, c);
-      const uint32_t gc = c < 0 ? 0 : U_GET_GC_MASK(c);
-      const auto kind = (gc & U_GC_L_MASK) ? kLetter : (gc & U_GC_ND_MASK) ? kDigit : kOther;
+      auto kind = kOther;
+      if (s[i] < 0x80) {  // ASCII, most words: no decoding
+        const unsigned b = s[i++];
+        kind = b - '0' < 10u ? kDigit : (b | 0x20u) - 'a' < 26u ? kLetter : kOther;
+      } else {
+        UChar32 c;
+        U8_NEXT(s, i, end, c);
+        const uint32_t gc = c < 0 ? 0 : U_GET_GC_MASK(c);
+        kind = (gc & U_GC_L_MASK) ? kLetter : (gc & U_GC_ND_MASK) ? kDigit : kOther;
+      }
       if (kind != kOther) {
-        if (run != kOther && kind != run) {
-          split += ' ';
-          cut = true;
-        }
+        if (run != kOther && kind != run) cuts.push_back(at);
         run = kind;
       }
       has_digit = has_digit || kind == kDigit;
-      split.append(folded.substr(at, i - at));
     }
-    if (cut) out.append(split).append(" ");
+    if (!cuts.empty()) {
+      size_t from = begin;
+      for (size_t cut : cuts) {
+        out.append(folded.substr(from, cut - from)).append(" ");
+        from = cut;
+      }
+      out.append(folded.substr(from, end - from)).append(" ");
+    }
 
     const std::string_view gap = folded.substr(last_end, begin - last_end);
     if (gap != "-" && gap != "\u2010" && gap != "\u2011") end_chain();

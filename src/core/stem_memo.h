@@ -1,0 +1,48 @@
+// Stems of words, each made once.
+//
+// Snowball's English stemmer costs ~2,500 instructions a word, and text
+// repeats its words: the texts of one page of hits share their words and
+// the query's, and a corpus's common words come back in every document.
+// A hash lookup costs a tenth of a stem.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+
+#include <xapian.h>
+
+namespace resdex {
+
+// Stems by schema::kStemmer, remembered. Not thread-safe: one per thread.
+class StemMemo {
+ public:
+  // Enough for the words of many pages of hits, and for a corpus's common
+  // words between two clears (~5 MB when full).
+  static constexpr size_t kDefaultCapacity = size_t{1} << 16;
+
+  // At most `capacity` words are kept (at least one): a memo that is full
+  // starts afresh, as a corpus's vocabulary keeps growing while its common
+  // words soon come back.
+  explicit StemMemo(size_t capacity = kDefaultCapacity);
+
+  // The stem of `word`, as Xapian::Stem(schema::kStemmer) gives it. The
+  // reference is valid until the next call.
+  const std::string& operator()(const std::string& word);
+
+  size_t size() const { return memo_.size(); }
+
+ private:
+  size_t capacity_;
+  Xapian::Stem stemmer_;
+  std::unordered_map<std::string, std::string> memo_;
+};
+
+// A Xapian::Stem that stems as Xapian::Stem(schema::kStemmer) does, through
+// a StemMemo of its own: for a TermGenerator, which stems every occurrence
+// of every word it indexes (~3% of a bulk build's CPU time without the
+// memo; docs/performance.md). Copies share the memo, so the stemmer and
+// its copies belong to one thread.
+Xapian::Stem remembering_stemmer(size_t capacity = StemMemo::kDefaultCapacity);
+
+}  // namespace resdex
