@@ -17,13 +17,11 @@ namespace resdex {
 // Stems by schema::kStemmer, remembered. Not thread-safe: one per thread.
 class StemMemo {
  public:
-  // Enough for the words of many pages of hits, and for a corpus's common
-  // words between two clears (~5 MB when full).
+  // Enough for the words of many pages of hits (~5 MB when full).
   static constexpr size_t kDefaultCapacity = size_t{1} << 16;
 
   // At most `capacity` words are kept (at least one): a memo that is full
-  // starts afresh, as a corpus's vocabulary keeps growing while its common
-  // words soon come back.
+  // starts afresh, as the words that come back soon return to it.
   explicit StemMemo(size_t capacity = kDefaultCapacity);
 
   // The stem of `word`, as Xapian::Stem(schema::kStemmer) gives it. The
@@ -38,11 +36,12 @@ class StemMemo {
   std::unordered_map<std::string, std::string> memo_;
 };
 
-// A Xapian::Stem that stems as Xapian::Stem(schema::kStemmer) does, through
-// a StemMemo of its own: for a TermGenerator, which stems every occurrence
-// of every word it indexes (~3% of a bulk build's CPU time without the
-// memo; docs/performance.md). Copies share the memo, so the stemmer and
-// its copies belong to one thread.
-Xapian::Stem remembering_stemmer(size_t capacity = StemMemo::kDefaultCapacity);
+// A Xapian::Stem that stems as Xapian::Stem(schema::kStemmer) does, and
+// remembers the stems of recent words in a table of `slots` (rounded up to
+// a power of two; ~1 MB for the default): for a TermGenerator, which stems
+// every occurrence of every word it indexes. Copies share the table, so
+// the stemmer and its copies belong to one thread.
+inline constexpr size_t kRememberedStems = size_t{1} << 14;
+Xapian::Stem remembering_stemmer(size_t slots = kRememberedStems);
 
 }  // namespace resdex
