@@ -71,7 +71,7 @@ TEST_CASE("stem_memo: a remembering stemmer indexes as Xapian's own stemmer does
       terms.push_back(*t + ":" + std::to_string(t.get_wdf()));
     return terms;
   };
-  const Xapian::Stem remembering = remembering_stemmer(4);  // cleared along the way
+  const Xapian::Stem remembering = remembering_stemmer(4);  // slots taken over along the way
   const std::vector<std::string> expected = terms_of(Xapian::Stem(schema::kStemmer));
   CHECK(terms_of(remembering) == expected);
   CHECK(terms_of(remembering) == expected);

@@ -308,6 +308,8 @@ TEST_CASE("text_normalizer: identifier_spellings splits letters from digits and 
   CHECK(identifier_spellings("cd4+ cells") == "cd 4 ");
   CHECK(identifier_spellings("\u03b1v\u03b28") == "\u03b1v\u03b2 8 ");  // any script's letters
   CHECK(identifier_spellings("n\u0303a2") == "n\u0303a 2 ");  // a mark stays with its letter
+  CHECK(identifier_spellings("v_2x") == "v_ 2 x ");  // a connector stays with the run before it
+  CHECK(identifier_spellings("\u03b12a") == "\u03b1 2 a ");  // ASCII and other letters alike
   // Hyphenated compounds with a digit: also joined.
   CHECK(identifier_spellings("il-6 and il6") == "il6 il 6 ");
   CHECK(identifier_spellings("covid-19") == "covid19 ");
