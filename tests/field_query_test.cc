@@ -38,6 +38,8 @@ class Index {
     add("body", "Eva Body", "Imaging", "We study inverse problems of tomography.");
   }
 
+  const Xapian::Database& db() const { return db_; }
+
   // The ids of the documents matching `q`, sorted.
   std::vector<std::string> ids(const Xapian::Query& q) {
     Xapian::Enquire enquire(db_);
@@ -95,6 +97,62 @@ TEST_CASE("field_query: a phrase of plain words is also asked for in each field 
   CHECK(index.ids(widen_phrases(qp.parse_query("\"manning foundations\""), schema::kVersion)).empty());
   CHECK(index.ids(widen_phrases(qp.parse_query("\"tomography imaging\""), schema::kVersion)).empty());
   CHECK(index.ids(qp.parse_query("\"sparse data\"")) == Ids{"man"});
+}
+
+TEST_CASE("field_query: with the index given, a field's phrase that cannot match there is left out") {
+  Xapian::QueryParser qp = parser();
+  Index index;
+  // "christopher" and "manning" are words of a name: kept, as one synonym
+  // with the plain phrase.
+  const Xapian::Query name = widen_phrases(qp.parse_query("\"christopher manning\""), schema::kVersion, &index.db());
+  CHECK(contains(name, "Achristopher PHRASE 2 Amanning"));
+  CHECK(contains(name, "SYNONYM"));
+  CHECK_FALSE(contains(name, " OR "));
+  CHECK(index.ids(name) == Ids{"manning"});
+  // No name has "inverse": the phrase stays bare, and finds what it found.
+  const Xapian::Query plain = qp.parse_query("\"inverse problems\"");
+  const Xapian::Query kept = widen_phrases(plain, schema::kVersion, &index.db());
+  CHECK(kept.get_description() == plain.get_description());
+  CHECK(index.ids(kept) == Ids{"body", "man"});
+  // One word in no name is enough to leave the name's phrase out.
+  CHECK_FALSE(contains(widen_phrases(qp.parse_query("\"ann problems\""), schema::kVersion, &index.db()), "Aann"));
+  // A word of several spellings can match if one of them can.
+  Xapian::Query either[] = {Xapian::Query(Xapian::Query::OP_OR, Xapian::Query("eva"), Xapian::Query("evangeline")),
+                            Xapian::Query("body")};
+  const Xapian::Query spelled(Xapian::Query::OP_PHRASE, either, either + 2, 2);
+  const Xapian::Query widened = widen_phrases(spelled, schema::kVersion, &index.db());
+  CHECK(contains(widened, "(Aeva OR Aevangeline) PHRASE 2 Abody"));
+  CHECK(index.ids(widened) == Ids{"body"});
+}
+
+TEST_CASE("field_query: a phrase in a name weighs as the same phrase in the text, not by the name's rarity") {
+  // Four abstracts on a phrase, and one record whose name holds it: as an
+  // OR, the name's rare terms gave that record the top rank; as one
+  // synonym, the phrase found in the name counts as one more occurrence.
+  Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+  TextNormalizer norm;
+  DocumentBuilder builder(norm);
+  auto add = [&](const std::string& id, const std::string& name, const std::string& text) {
+    Document d;
+    d.id = id;
+    d.type = "abstract";
+    d.name = name;
+    d.title = "A study";
+    d.text = text;
+    db.add_document(builder.build(d));
+  };
+  for (int i = 0; i < 4; ++i)
+    add("text" + std::to_string(i), "Ann Author", "Machine translation of machine translation, and machine translation.");
+  add("name", "Machine Translation", "Other work entirely, with nothing of it in the text.");
+  for (int i = 0; i < 20; ++i) add("other" + std::to_string(i), "Bo Other", "Unrelated words about parsing.");
+  Xapian::QueryParser qp = parser();
+  const Xapian::Query q = widen_phrases(qp.parse_query("\"machine translation\""), schema::kVersion, &db);
+  Xapian::Enquire enquire(db);
+  enquire.set_query(q);
+  Xapian::MSet mset = enquire.get_mset(0, 10);
+  REQUIRE(mset.size() == 5);
+  CHECK(mset.begin().get_document().get_value(schema::kSlotId) != "name");
+  CHECK((--mset.end()).get_document().get_value(schema::kSlotId) == "name");
 }
 
 TEST_CASE("field_query: an index of schema 9, whose titles have positions in the S terms only, is asked for those too") {

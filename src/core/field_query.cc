@@ -88,8 +88,21 @@ std::optional<Xapian::Query> in_field(const Xapian::Query& q, const std::string&
   return Xapian::Query(op, subqueries.begin(), subqueries.end());
 }
 
+struct WidenContext {
+  int version;
+  const Xapian::Database* db;
+};
+
+// Whether `word` (a term, or an OR or OP_SYNONYM of terms, as in_field()
+// makes) has a term in some document of `db`.
+bool can_match(const Xapian::Query& word, const Xapian::Database& db) {
+  for (auto t = word.get_unique_terms_begin(); t != word.get_unique_terms_end(); ++t)
+    if (db.term_exists(*t)) return true;
+  return false;
+}
+
 std::optional<Xapian::Query> widen_phrase(const Xapian::Query& q, const void* context) {
-  const int version = *static_cast<const int*>(context);
+  const auto& [version, db] = *static_cast<const WidenContext*>(context);
   const auto op = q.get_type();
   if (op != Xapian::Query::OP_PHRASE && op != Xapian::Query::OP_NEAR) return std::nullopt;
   const std::optional<Xapian::termcount> window = window_of(q);
@@ -98,14 +111,17 @@ std::optional<Xapian::Query> widen_phrase(const Xapian::Query& q, const void* co
   for (const schema::TextField& field : schema::kTextFields) {
     if (field.weight == 0 || schema::plain_positions(field, version)) continue;
     std::vector<Xapian::Query> words;
+    bool possible = true;
     for (size_t i = 0; i < q.get_num_subqueries(); ++i) {
       std::optional<Xapian::Query> word = in_field(q.get_subquery(i), field.prefix);
       if (!word) return std::nullopt;
+      possible = possible && (!db || can_match(*word, *db));
       words.push_back(std::move(*word));
     }
-    alternatives.emplace_back(op, words.begin(), words.end(), *window);
+    if (possible) alternatives.emplace_back(op, words.begin(), words.end(), *window);
   }
-  return Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+  if (alternatives.size() == 1) return std::nullopt;
+  return Xapian::Query(Xapian::Query::OP_SYNONYM, alternatives.begin(), alternatives.end());
 }
 
 std::optional<Xapian::Query> unstem_term(const Xapian::Query& q, const void* context) {
@@ -130,8 +146,9 @@ std::optional<Xapian::Query> unstem_term(const Xapian::Query& q, const void* con
 
 }  // namespace
 
-Xapian::Query widen_phrases(const Xapian::Query& query, int version) {
-  std::optional<Xapian::Query> done = apply(query, widen_phrase, &version);
+Xapian::Query widen_phrases(const Xapian::Query& query, int version, const Xapian::Database* db) {
+  const WidenContext context{version, db};
+  std::optional<Xapian::Query> done = apply(query, widen_phrase, &context);
   return done ? *done : query;
 }
 

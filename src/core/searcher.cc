@@ -680,7 +680,8 @@ struct Searcher::Impl {
     }
     // Widened here: search_once's widen_phrases does not look below the
     // OP_SCALE_WEIGHT that holds them.
-    const Xapian::Query near = widen_phrases(Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end()), version);
+    const Xapian::Query near =
+        widen_phrases(Xapian::Query(Xapian::Query::OP_OR, pairs.begin(), pairs.end()), version, &db);
     return Xapian::Query(Xapian::Query::OP_OR, bag,
                          Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, ranking.proximity_weight));
   }
@@ -1072,7 +1073,7 @@ struct Searcher::Impl {
                           : opt.syntax == SearchOptions::Syntax::kPlainWords
                               ? plain_words(opt.query)
                               : parse(opt.query, &result.corrected_query);
-    if (!given) query = widen_phrases(query, version);
+    if (!given) query = widen_phrases(query, version, &db);
     std::vector<Xapian::Query> filters;
     if (!opt.institutions.empty())
       filters.push_back(filter(schema::facet(schema::FacetId::kInstitution).prefix, opt.institutions));
