@@ -113,53 +113,29 @@ void add_result_options(CLI::App& cmd, SearchOptions& options, const CommandLine
 }
 
 void add_ranking_options(CLI::App& cmd, RankingOptions& r, const CommandLine& line) {
-  if (line.names("--weighting"))
-    cmd.add_option("--weighting", r.scheme, "Weighting scheme")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"bm25", "bm25+", "pl2", "dlh", "lm"}))
-        ->group("Ranking");
-  if (line.names("--exact-weight"))
-    cmd.add_option("--exact-weight", r.exact_weight,
-                   "Weight of exact (unstemmed) word matches on top of stems (plain syntax; 0: off)")
-        ->capture_default_str()
-        ->group("Ranking");
-  if (line.names("--title-weight"))
-    cmd.add_option("--title-weight", r.title_weight,
-                   "Weight of the title matched as a field of its own (plain syntax; 0: off)")
-        ->capture_default_str()
-        ->group("Ranking");
+  // A ranking option with its default shown, declared when the line names
+  // it; null when it does not.
+  auto ranking = [&](const std::string& name, auto& value, const std::string& help) -> CLI::Option* {
+    if (!line.names(name)) return nullptr;
+    return cmd.add_option(name, value, help)->capture_default_str()->group("Ranking");
+  };
+  if (CLI::Option* o = ranking("--weighting", r.scheme, "Weighting scheme"))
+    o->check(CLI::IsMember({"bm25", "bm25+", "pl2", "dlh", "lm"}));
+  ranking("--exact-weight", r.exact_weight,
+          "Weight of exact (unstemmed) word matches on top of stems (plain syntax; 0: off)");
+  ranking("--title-weight", r.title_weight, "Weight of the title matched as a field of its own (plain syntax; 0: off)");
   if (line.names("--stopwords"))
     cmd.add_flag("--stopwords", r.stopwords, "Drop English stop words from plain-words queries")
         ->group("Ranking");
-  if (line.names("--bm25-k1"))
-    cmd.add_option("--bm25-k1", r.k1, "BM25 term-frequency saturation")->capture_default_str()->group("Ranking");
-  if (line.names("--bm25-b"))
-    cmd.add_option("--bm25-b", r.b, "BM25 length normalisation (0..1)")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1.0))
-        ->group("Ranking");
-  if (line.names("--proximity-weight"))
-    cmd.add_option("--proximity-weight", r.proximity_weight,
-                   "Weight of neighbouring query words found close together (plain syntax; 0: off)")
-        ->capture_default_str()
-        ->group("Ranking");
-  if (line.names("--proximity-window"))
-    cmd.add_option("--proximity-window", r.proximity_window, "Window, in words, for --proximity-weight")
-        ->capture_default_str()
-        ->group("Ranking");
-  if (line.names("--feedback-docs"))
-    cmd.add_option("--feedback-docs", r.feedback_docs,
-                   "Pseudo-relevance feedback: expand the query from this many top hits (0: off)")
-        ->capture_default_str()
-        ->group("Ranking");
-  if (line.names("--feedback-terms"))
-    cmd.add_option("--feedback-terms", r.feedback_terms, "Expansion terms taken from them")
-        ->capture_default_str()
-        ->group("Ranking");
-  if (line.names("--feedback-weight"))
-    cmd.add_option("--feedback-weight", r.feedback_weight, "Weight of the expansion terms")
-        ->capture_default_str()
-        ->group("Ranking");
+  ranking("--bm25-k1", r.k1, "BM25 term-frequency saturation");
+  if (CLI::Option* o = ranking("--bm25-b", r.b, "BM25 length normalisation (0..1)")) o->check(CLI::Range(0.0, 1.0));
+  ranking("--proximity-weight", r.proximity_weight,
+          "Weight of neighbouring query words found close together (plain syntax; 0: off)");
+  ranking("--proximity-window", r.proximity_window, "Window, in words, for --proximity-weight");
+  ranking("--feedback-docs", r.feedback_docs,
+          "Pseudo-relevance feedback: expand the query from this many top hits (0: off)");
+  ranking("--feedback-terms", r.feedback_terms, "Expansion terms taken from them");
+  ranking("--feedback-weight", r.feedback_weight, "Weight of the expansion terms");
 }
 
 bool use_color(const std::string& when) {
